@@ -1,0 +1,140 @@
+"""Timing, behaviour and fault knobs of the embedded mocks: one immutable object, also built from CLI flags."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field, fields
+from typing import Final, Literal
+
+from apigate.errors import UsageError
+
+__all__ = ["BREAKS", "MockSettings"]
+
+StreamFormat = Literal["ndjson", "sse"]
+
+# Named contract breaks (issue 4's self-test switches them on one at a time). Each makes the mock deviate from
+# its contract in exactly one way; the faithful mock has none switched on.
+BREAKS: Final[dict[str, str]] = {
+    # CodeMie
+    "codemie.chat.wrong_type": "non-stream chat answers timeElapsed as a string",
+    "codemie.chat.missing_key": "non-stream chat omits the required 'generated' key",
+    "codemie.chat.status_201": "chat answers 201 instead of 200",
+    "codemie.error.envelope": "error bodies are {'detail': ...} instead of {'error': {message, details, help}}",
+    "codemie.auth.not_enforced": "requests without Authorization are served",
+    "codemie.auth.expired_accepted": "expired tokens are accepted",
+    "codemie.auth.any_issuer": "tokens from another issuer are accepted",
+    "codemie.auth.any_key": "token signatures are not verified",
+    "codemie.stream.no_terminal": "a stream ends without its last:true chunk",
+    "codemie.stream.content_type": "streams are sent as text/plain",
+    "codemie.stream.final_mismatch": "the final 'generated' differs from the concatenated deltas",
+    "codemie.stream.after_end": "a chunk is sent after the terminal chunk",
+    "codemie.chat.500_on_input": "chat answers 500 when text contains a non-ASCII character",
+    "codemie.assistants.pagination": "the assistants list omits 'pagination'",
+    "codemie.validation.lax": "top_k of a wrong type or null is accepted instead of 422",
+    # Keycloak
+    "keycloak.token.no_expires_in": "token responses omit expires_in",
+    "keycloak.error.status": "a wrong password answers 403 instead of 401",
+    "keycloak.error.body": "token errors answer a plain-text body",
+    "keycloak.jwks.wrong_key": "the JWKS publishes a key other than the signing key",
+    "keycloak.public_client_cc": "client_credentials on a public client issues a token",
+    # Basejump
+    "basejump.auth.refresh_as_access": "a refresh token is accepted where an access token is required",
+    "basejump.auth.access_as_refresh": "an access token is accepted by the access-token endpoint",
+    "basejump.roles.not_enforced": "a MEMBER key may create an ADMIN user",
+    "basejump.user_uuid.unchecked": "a user_uuid that does not match the token is accepted",
+    "basejump.message.bad_enum": "chat messages answer msg_type 'answer' (not in the enum)",
+    "basejump.chat.not_member_ok": "a chat on a team the user has not joined is created",
+    "basejump.error.envelope": "errors answer {'message': ...} instead of {'detail': ...}",
+    "basejump.connection.bad_enum_ok": "database_type 'mssql' is accepted",
+}
+
+
+@dataclass(frozen=True)
+class MockSettings:
+    """Every knob of the mocks. Times are in milliseconds (seconds for token lifetimes); rates in [0, 1]."""
+
+    stream_format: StreamFormat = "ndjson"
+    first_chunk_ms: float = 100.0  # request received -> first stream chunk written
+    chunk_interval_ms: float = 20.0  # between consecutive chunks, the terminal one included
+    chunks: int = 8  # progress chunks (text deltas) before the terminal chunk
+    chat_latency_ms: float = 20.0  # non-streamed CodeMie answer
+    basejump_message_latency_ms: float = 20.0  # Basejump chat message (the real one takes seconds)
+    access_token_lifetime_s: int = 300  # Keycloak access tokens (provisioning scripts' value)
+    refresh_token_lifetime_s: int = 1800
+    basejump_access_lifetime_s: int = 900  # 15 minutes
+    basejump_refresh_lifetime_s: int = 90 * 24 * 3600
+    keycloak_url: str | None = None  # issuer base CodeMie trusts; None: its own origin + /auth
+    # faults (operational, random per request; seeded)
+    error_rate: float = 0.0  # fraction of API requests answered with error_status
+    error_status: int = 503
+    added_latency_ms: float = 0.0  # added before every API answer
+    stream_cut_rate: float = 0.0  # fraction of streams cut off (connection closed) half-way
+    reset_rate: float = 0.0  # fraction of requests whose connection is reset before any answer
+    seed: int | None = None
+    # contract breaks (names from BREAKS)
+    breaks: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.breaks) - set(BREAKS)
+        if unknown:
+            raise UsageError(f"unknown contract break(s): {', '.join(sorted(unknown))} (see apigate mock --list-breaks)")
+        if self.stream_format not in ("ndjson", "sse"):
+            raise UsageError(f"--stream-format must be ndjson or sse, not {self.stream_format!r}")
+        for name in ("error_rate", "stream_cut_rate", "reset_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise UsageError(f"{name} must be between 0 and 1")
+        for name in ("first_chunk_ms", "chunk_interval_ms", "chat_latency_ms", "added_latency_ms",
+                     "basejump_message_latency_ms"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"{name} must not be negative")
+        if self.chunks < 0:
+            raise UsageError("chunks must not be negative")
+        if not 400 <= self.error_status <= 599:
+            raise UsageError("error_status must be an HTTP error status (400-599)")
+
+    def broken(self, name: str) -> bool:
+        """True when contract break ``name`` is switched on."""
+        return name in self.breaks
+
+    # ---- command line -------------------------------------------------------------------------------------
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The mock's flags, shared by ``apigate mock``, ``apigate load`` and ``apigate run``."""
+        g = parser.add_argument_group("embedded mock behaviour")
+        d = MockSettings()
+        g.add_argument("--stream-format", choices=["ndjson", "sse"], default=d.stream_format)
+        g.add_argument("--first-chunk-ms", type=float, default=d.first_chunk_ms, metavar="MS")
+        g.add_argument("--chunk-interval-ms", type=float, default=d.chunk_interval_ms, metavar="MS")
+        g.add_argument("--chunks", type=int, default=d.chunks, metavar="N")
+        g.add_argument("--chat-latency-ms", type=float, default=d.chat_latency_ms, metavar="MS")
+        g.add_argument("--basejump-message-latency-ms", type=float, default=d.basejump_message_latency_ms,
+                       metavar="MS")
+        g.add_argument("--access-token-lifetime-s", type=int, default=d.access_token_lifetime_s, metavar="S")
+        g.add_argument("--error-rate", type=float, default=d.error_rate, metavar="RATE")
+        g.add_argument("--error-status", type=int, default=d.error_status, metavar="STATUS")
+        g.add_argument("--added-latency-ms", type=float, default=d.added_latency_ms, metavar="MS")
+        g.add_argument("--stream-cut-rate", type=float, default=d.stream_cut_rate, metavar="RATE")
+        g.add_argument("--reset-rate", type=float, default=d.reset_rate, metavar="RATE")
+        g.add_argument("--seed", type=int, default=d.seed)
+        g.add_argument("--break", dest="breaks", action="append", default=[], metavar="NAME",
+                       help="switch on a named contract break (repeatable; --list-breaks shows them)")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> MockSettings:
+        values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        values["breaks"] = frozenset(values.get("breaks") or ())
+        return cls(**values)
+
+    def to_argv(self) -> list[str]:
+        """Flags that recreate these settings in an ``apigate mock`` subprocess."""
+        d = MockSettings()
+        argv: list[str] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("breaks", "keycloak_url", "refresh_token_lifetime_s", "basejump_access_lifetime_s",
+                          "basejump_refresh_lifetime_s") or value == getattr(d, f.name):
+                continue
+            argv += [f"--{f.name.replace('_', '-')}", str(value)]
+        for name in sorted(self.breaks):
+            argv += ["--break", name]
+        return argv
