@@ -10,7 +10,7 @@ Errors: the tool, its input or the transport is broken (exit code 2 at the CLI u
     │   ├── ConnectError           connection refused / DNS / TLS
     │   ├── TransportTimeoutError  connect, read or pool timeout
     │   ├── ConnectionLostError    the peer reset or closed the connection mid-response
-    │   └── StreamCutOffError      a streamed body ended before its terminal chunk
+    │   └── StreamCutOffError      a streamed body was cut (reset / truncated) before its terminal chunk
     └── HTTPError                  the server answered with status >= 400
         ├── ClientError (4xx)
         │   ├── BadRequestError 400, UnauthorizedError 401, ForbiddenError 403,
@@ -28,7 +28,10 @@ test failures, and carry what was expected and what came back::
         └── StreamViolation        a streamed answer broke its framing or sequence rules (offset = byte offset)
 
 ``HTTPError`` objects never carry secrets: the URL is stored without its query string values for secret-looking
-parameters and the body is passed through :func:`apigate.redact.redact`.
+parameters and the body is passed through :func:`apigate.redact.redact`. Besides the raw ``body`` they carry the
+fields of the service's error envelope, whatever the service: ``message`` (CodeMie ``error.message``, Keycloak
+``error_description``, FastAPI ``detail``), ``code`` (Keycloak ``error``), ``details`` and ``help`` (CodeMie), the
+``service`` that answered and how many ``attempts`` were made.
 """
 
 from __future__ import annotations
@@ -110,7 +113,15 @@ class ConnectionLostError(TransportError):
 
 
 class StreamCutOffError(TransportError):
-    """A streamed response ended (EOF or reset) before its terminal chunk."""
+    """A streamed response was cut (connection reset or truncated body) before its terminal chunk.
+
+    ``offset`` is the number of body bytes received. A body that ends *cleanly* without a terminal chunk is the
+    server's contract breach and raises :class:`StreamViolation` instead.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", offset: int = 0) -> None:
+        super().__init__(message, method=method, url=url)
+        self.offset = offset
 
 
 class HTTPError(ApigateError):
@@ -133,8 +144,14 @@ class HTTPError(ApigateError):
         text: str = "",
         request_id: str | None = None,
         retry_after: float | None = None,
+        code: str | None = None,
+        details: Any = None,
+        help: str | None = None,
+        service: str = "",
+        attempts: int = 1,
     ) -> None:
         super().__init__(message)
+        self.message = redact(message)
         self.status = status
         self.method = method
         self.url = redact(url)
@@ -142,6 +159,11 @@ class HTTPError(ApigateError):
         self.text = redact(text[:2000])
         self.request_id = request_id
         self.retry_after = retry_after
+        self.code = code
+        self.details = details
+        self.help = help
+        self.service = service
+        self.attempts = attempts
 
     def __str__(self) -> str:
         rid = f" (request id {self.request_id})" if self.request_id else ""

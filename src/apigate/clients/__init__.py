@@ -1,0 +1,33 @@
+"""Clients for Keycloak, CodeMie and Basejump: auth flows with token caches, typed API calls, stream parsing.
+
+Every client takes an injectable ``transport`` (or ``client``), so the same code runs under respx, in-process
+against the embedded mock apps (``httpx.ASGITransport``) and against live services; and ``from_target`` builds
+it from an :class:`apigate.config.Target`.
+"""
+
+from __future__ import annotations
+
+from apigate.clients._auth import TokenProvider
+from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, parse_retry_after
+from apigate.clients.keycloak import Grant, KeycloakAuth
+from apigate.clients.models import TokenSet
+from apigate.clients.stream import Chunk, NdjsonDecoder, SseDecoder, StreamDecoder, StreamValidator
+
+__all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
+    # auth flows
+    "Grant",
+    "KeycloakAuth",
+    "TokenProvider",
+    "TokenSet",
+    # HTTP plumbing
+    "HttpSession",
+    "RetryPolicy",
+    "Timeouts",
+    "parse_retry_after",
+    # stream parsing
+    "Chunk",
+    "NdjsonDecoder",
+    "SseDecoder",
+    "StreamDecoder",
+    "StreamValidator",
+]

@@ -1,0 +1,414 @@
+"""Streamed CodeMie answers: splitting a byte stream into chunk objects, and checking their sequence.
+
+Two framings, chosen by the response's Content-Type (:meth:`StreamDecoder.for_content_type`):
+
+* ``application/x-ndjson`` (what the real server sends; also ``application/json``, ``application/ndjson``,
+  ``application/jsonl``): JSON objects written back to back, with or without whitespace/newlines between them.
+  :class:`NdjsonDecoder` finds each object's end with an incremental scanner (string/escape aware, linear in the
+  input however it is cut into reads), then parses the object's bytes once.
+* ``text/event-stream`` (what the doc page promises): :class:`SseDecoder` — ``data:`` lines (joined with ``\\n``
+  when an event has several), CRLF, LF or CR line ends, ``:`` comments, ``event``/``id``/``retry`` fields ignored,
+  ``data: [DONE]`` ends the stream.
+
+Each decoded object comes with its *end offset*: the body offset just past its last byte (ndjson: the closing
+brace; SSE: the first character of the line end that dispatched the event). Malformed input raises
+:class:`~apigate.errors.StreamViolation` naming the byte offset — never another exception.
+
+:class:`StreamValidator` checks the sequence: exactly one terminal ``last: true`` chunk ends the answer (with
+``include_tool_errors`` one more ``last: true`` chunk whose ``generated`` is null may follow), nothing after the end,
+and the final ``generated`` (when a string, and the final chunk reports no error) equals the concatenated
+``generated_chunk`` deltas.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+from apigate.errors import StreamViolation
+
+__all__ = [
+    "NDJSON_TYPES",
+    "SSE_TYPES",
+    "Chunk",
+    "NdjsonDecoder",
+    "SseDecoder",
+    "StreamDecoder",
+    "StreamValidator",
+    "media_type",
+]
+
+NDJSON_TYPES: Final = frozenset(
+    {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/json"}
+)
+SSE_TYPES: Final = frozenset({"text/event-stream"})
+MAX_OBJECT_BYTES: Final = 16 * 1024 * 1024
+
+_WS: Final = frozenset(b" \t\r\n")
+_OUTSIDE: Final = re.compile(rb'[{}"]')  # what matters outside strings inside an object
+_INSIDE: Final = re.compile(rb'["\\]')  # what matters inside a string
+_EOL: Final = re.compile(rb"[\r\n]")
+_DECODE_ERRORS: Final = (ValueError, RecursionError)  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One streamed chunk: the decoded object, when its last byte was read, and its end offset in the body."""
+
+    data: dict[str, Any]
+    arrived_at: float  # time.perf_counter() when the read holding the chunk's last byte returned
+    offset: int
+
+    @property
+    def last(self) -> bool:
+        return self.data.get("last") is True
+
+    @property
+    def delta(self) -> str:
+        """The ``generated_chunk`` text delta ("" when absent or not a string)."""
+        value = self.data.get("generated_chunk")
+        return value if isinstance(value, str) else ""
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+class StreamDecoder:
+    """Incremental decoder of a streamed body into JSON objects. Subclasses implement one framing."""
+
+    framing: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self.offset = 0  # body bytes fed so far
+        self.done = False  # an explicit end marker (SSE [DONE]) was seen
+
+    @staticmethod
+    def for_content_type(content_type: str | None) -> StreamDecoder:
+        kind = media_type(content_type)
+        if kind in NDJSON_TYPES:
+            return NdjsonDecoder()
+        if kind in SSE_TYPES:
+            return SseDecoder()
+        raise StreamViolation(
+            "unsupported stream Content-Type",
+            offset=0,
+            expected=sorted(NDJSON_TYPES | SSE_TYPES),
+            actual=content_type,
+        )
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], int]]:
+        """The objects completed by ``data``, each with its end offset."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End of body: raise :class:`StreamViolation` when an incomplete object is left over."""
+        raise NotImplementedError
+
+
+class NdjsonDecoder(StreamDecoder):
+    """Concatenated or newline-separated JSON objects (``{..}{..}``, ``{..}\\n{..}``)."""
+
+    framing = "ndjson"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf = bytearray()
+        self._base = 0  # body offset of _buf[0]
+        self._scan = 0  # index in _buf up to which the current object has been scanned
+        self._depth = 0  # brace depth; 0 = between objects
+        self._in_string = False
+        self._escape = False
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], int]]:
+        out: list[tuple[dict[str, Any], int]] = []
+        if not data:
+            return out
+        buf = self._buf
+        buf += data
+        self.offset += len(data)
+        i = self._scan
+        n = len(buf)
+        while i < n:
+            if self._depth == 0:
+                # between objects: skip whitespace, then an object must start
+                while i < n and buf[i] in _WS:
+                    i += 1
+                if i == n:
+                    break
+                if buf[i] != 0x7B:  # "{"
+                    raise StreamViolation(
+                        "expected a JSON object", offset=self._base + i, expected="'{'", actual=_show(buf[i : i + 20])
+                    )
+                del buf[:i]
+                self._base += i
+                n = len(buf)
+                i = 1
+                self._depth = 1
+                continue
+            if self._in_string:
+                if self._escape:
+                    self._escape = False
+                    i += 1
+                    continue
+                m = _INSIDE.search(buf, i)
+                if m is None:
+                    i = n
+                    break
+                i = m.end()
+                if buf[m.start()] == 0x5C:  # backslash
+                    self._escape = True
+                else:
+                    self._in_string = False
+                continue
+            m = _OUTSIDE.search(buf, i)
+            if m is None:
+                i = n
+                break
+            i = m.end()
+            ch = buf[m.start()]
+            if ch == 0x22:  # quote
+                self._in_string = True
+            elif ch == 0x7B:
+                self._depth += 1
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    out.append((self._parse(bytes(buf[:i])), self._base + i))
+                    del buf[:i]
+                    self._base += i
+                    n = len(buf)
+                    i = 0
+        if self._depth and n > MAX_OBJECT_BYTES:
+            raise StreamViolation("JSON object too large", offset=self._base, expected=MAX_OBJECT_BYTES, actual=n)
+        self._scan = i
+        return out
+
+    def _parse(self, raw: bytes) -> dict[str, Any]:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StreamViolation(
+                "invalid UTF-8 in a chunk", offset=self._base + exc.start, expected="UTF-8", actual=_show(raw)
+            ) from None
+        try:
+            obj = json.loads(text)
+        except _DECODE_ERRORS as exc:
+            pos = getattr(exc, "pos", 0) or 0
+            raise StreamViolation(
+                f"malformed JSON chunk: {getattr(exc, 'msg', type(exc).__name__)}",
+                offset=self._base + len(text[:pos].encode("utf-8")),
+                expected="a JSON object",
+                actual=_show(raw),
+            ) from None
+        if not isinstance(obj, dict):  # pragma: no cover - the scanner only cuts {...}
+            raise StreamViolation("expected a JSON object", offset=self._base, expected="object", actual=_show(raw))
+        return obj
+
+    def close(self) -> None:
+        rest = bytes(self._buf)
+        if self._depth or rest.strip():
+            raise StreamViolation(
+                "stream ended inside a JSON object", offset=self.offset, expected="'}'", actual=_show(rest[-40:])
+            )
+
+
+class SseDecoder(StreamDecoder):
+    """Server-Sent Events whose ``data`` is one JSON object per event (``[DONE]`` ends the stream)."""
+
+    framing = "sse"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf = bytearray()
+        self._base = 0  # body offset of _buf[0]
+        self._skip_lf = False  # the previous read ended with CR: a leading LF belongs to it
+        self._data: list[str] = []
+        self._data_start = -1  # body offset of the event's first data line
+        self._first = True
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], int]]:
+        out: list[tuple[dict[str, Any], int]] = []
+        if not data:
+            return out
+        self.offset += len(data)
+        buf = self._buf
+        buf += data
+        pos = 0
+        if self._skip_lf:
+            self._skip_lf = False
+            if buf[0] == 0x0A:
+                pos = 1
+        if self._first and len(buf) - pos >= 3:
+            self._first = False
+            if buf[pos : pos + 3] == codecs.BOM_UTF8:
+                pos += 3
+        n = len(buf)
+        while pos < n:
+            if self._first:  # fewer than 3 bytes so far: wait for a possible BOM to complete
+                break
+            m = _EOL.search(buf, pos)
+            if m is None:
+                break
+            end = m.start()
+            after = end + 1  # a chunk's offset is just past the line end's first character
+            nxt = after
+            if buf[end] == 0x0D:
+                if after < n:
+                    if buf[after] == 0x0A:
+                        nxt = after + 1
+                else:
+                    self._skip_lf = True
+            obj = self._line(bytes(buf[pos:end]), self._base + pos)
+            if obj is not None:
+                out.append((obj, self._base + after))
+            pos = nxt
+        del buf[:pos]
+        self._base += pos
+        if len(buf) > MAX_OBJECT_BYTES:
+            raise StreamViolation("SSE line too long", offset=self._base, expected=MAX_OBJECT_BYTES, actual=len(buf))
+        return out
+
+    def _line(self, raw: bytes, start: int) -> dict[str, Any] | None:
+        if not raw:
+            return self._dispatch()
+        if raw[0] == 0x3A:  # ":" comment
+            return None
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StreamViolation(
+                "invalid UTF-8 in an SSE line", offset=start + exc.start, expected="UTF-8", actual=_show(raw)
+            ) from None
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            if self.done:
+                raise StreamViolation("data after [DONE]", offset=start, expected="end of stream", actual=_show(raw))
+            if not self._data:
+                self._data_start = start
+            self._data.append(value)
+        # event / id / retry / unknown fields: ignored (the event type does not change how data is read)
+        return None
+
+    def _dispatch(self) -> dict[str, Any] | None:
+        if not self._data:
+            return None
+        text = "\n".join(self._data)
+        start = self._data_start
+        self._data = []
+        if text.strip() == "[DONE]":
+            self.done = True
+            return None
+        try:
+            obj = json.loads(text)
+        except _DECODE_ERRORS as exc:
+            raise StreamViolation(
+                f"malformed JSON in an SSE event: {getattr(exc, 'msg', type(exc).__name__)}",
+                offset=start,
+                expected="a JSON object",
+                actual=text[:80],
+            ) from None
+        if not isinstance(obj, dict):
+            raise StreamViolation("SSE data is not a JSON object", offset=start, expected="object", actual=text[:80])
+        return obj
+
+    def close(self) -> None:
+        if self._data:
+            raise StreamViolation(
+                "stream ended inside an SSE event (no blank line after its data)",
+                offset=self.offset,
+                expected="blank line",
+                actual="EOF",
+            )
+        rest = bytes(self._buf)
+        if rest.startswith(b"data"):
+            raise StreamViolation(
+                "stream ended inside an SSE data line", offset=self.offset, expected="line end", actual=_show(rest)
+            )
+
+
+class StreamValidator:
+    """Checks a CodeMie chunk sequence. Feed every object with :meth:`add`, then call :meth:`finish`."""
+
+    def __init__(self, *, include_tool_errors: bool = False, check_generated: bool = True) -> None:
+        self.include_tool_errors = include_tool_errors
+        self.check_generated = check_generated
+        self.count = 0
+        self.final: dict[str, Any] | None = None
+        self.extra_final: dict[str, Any] | None = None
+        self._deltas: list[str] = []
+
+    @property
+    def ended(self) -> bool:
+        return self.final is not None
+
+    @property
+    def text(self) -> str:
+        """The concatenated ``generated_chunk`` deltas so far."""
+        return "".join(self._deltas)
+
+    def add(self, obj: dict[str, Any], offset: int = 0) -> None:
+        self.count += 1
+        if self.final is not None:
+            if (
+                self.include_tool_errors
+                and self.extra_final is None
+                and obj.get("last") is True
+                and obj.get("generated") is None
+            ):
+                self.extra_final = obj
+                return
+            raise StreamViolation(
+                "data after the terminal chunk", offset=offset, expected="end of stream", actual=_keys(obj)
+            )
+        last = obj.get("last")
+        if last is True:
+            self.final = obj
+            self._check_final(obj, offset)
+            return
+        if last not in (False, None):
+            raise StreamViolation("'last' is not a boolean", offset=offset, expected="true/false", actual=last)
+        delta = obj.get("generated_chunk")
+        if isinstance(delta, str):
+            self._deltas.append(delta)
+
+    def _check_final(self, obj: dict[str, Any], offset: int) -> None:
+        if not self.check_generated:
+            return
+        generated = obj.get("generated")
+        failed = obj.get("execution_error") or obj.get("agent_error") or obj.get("success") is False
+        if isinstance(generated, str) and not failed and generated != self.text:
+            raise StreamViolation(
+                "final 'generated' differs from the concatenated generated_chunk deltas",
+                offset=offset,
+                expected=_clip(self.text),
+                actual=_clip(generated),
+            )
+
+    def finish(self, offset: int = 0) -> dict[str, Any]:
+        """The terminal chunk; :class:`StreamViolation` when the stream had none."""
+        if self.final is None:
+            raise StreamViolation(
+                "stream ended without a terminal 'last: true' chunk",
+                offset=offset,
+                expected="a chunk with last: true",
+                actual=f"{self.count} chunk(s), none terminal",
+            )
+        return self.final
+
+
+def _show(raw: bytes | bytearray) -> str:
+    return bytes(raw[:80]).decode("utf-8", "replace")
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 120 else text[:57] + " ... " + text[-57:]
+
+
+def _keys(obj: dict[str, Any]) -> str:
+    return "{" + ", ".join(sorted(obj)[:8]) + ("" if len(obj) <= 8 else ", ...") + "}"
