@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from apigate.clients._auth import TokenProvider
 from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, parse_retry_after
+from apigate.clients.codemie import CodemieClient
 from apigate.clients.keycloak import Grant, KeycloakAuth
 from apigate.clients.models import TokenSet
-from apigate.clients.stream import Chunk, NdjsonDecoder, SseDecoder, StreamDecoder, StreamValidator
+from apigate.clients.stream import (
+    Chunk,
+    ChunkStream,
+    NdjsonDecoder,
+    SseDecoder,
+    StreamDecoder,
+    StreamResult,
+    StreamValidator,
+)
 
 __all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
     # auth flows
@@ -19,6 +28,8 @@ __all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
     "KeycloakAuth",
     "TokenProvider",
     "TokenSet",
+    # API clients
+    "CodemieClient",
     # HTTP plumbing
     "HttpSession",
     "RetryPolicy",
@@ -26,8 +37,10 @@ __all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
     "parse_retry_after",
     # stream parsing
     "Chunk",
+    "ChunkStream",
     "NdjsonDecoder",
     "SseDecoder",
     "StreamDecoder",
+    "StreamResult",
     "StreamValidator",
 ]

@@ -45,6 +45,8 @@ __all__ = [
     "error_from_response",
     "parse_retry_after",
     "read_json",
+    "safe_url",
+    "transport_error",
 ]
 
 logger = logging.getLogger("apigate.clients")
@@ -186,7 +188,7 @@ def error_from_response(
         " ".join(message.split())[:500],
         status=response.status_code,
         method=request.method,
-        url=_safe_url(request.url),
+        url=safe_url(request.url),
         body=body,
         text=text,
         request_id=_request_id(response.headers),
@@ -209,11 +211,11 @@ def read_json(response: httpx.Response) -> Any:
             "response body is not JSON",
             expected="a JSON body",
             actual=f"{response.headers.get('content-type', 'no Content-Type')}: {response.text[:80]!r}",
-            where=f"{request.method} {_safe_url(request.url)} -> {response.status_code}",
+            where=f"{request.method} {safe_url(request.url)} -> {response.status_code}",
         ) from None
 
 
-def _safe_url(url: httpx.URL) -> str:
+def safe_url(url: httpx.URL) -> str:
     """The URL without userinfo; secret-looking query values are scrubbed by :func:`redact`."""
     return redact(str(url.copy_with(username=None, password=None)))
 
@@ -327,9 +329,13 @@ class HttpSession:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         safe: bool | None = None,
+        on_send: Callable[[], None] | None = None,
     ) -> Iterator[httpx.Response]:
-        """Like :meth:`request` but the body of a successful response is left unread (read it in the block)."""
-        with self._exchange(method, path, params, json_body, None, headers, safe, stream=True) as response:
+        """Like :meth:`request` but the body of a successful response is left unread (read it in the block).
+
+        ``on_send`` is called just before each attempt is sent (to time the request from its sending).
+        """
+        with self._exchange(method, path, params, json_body, None, headers, safe, stream=True, on_send=on_send) as response:
             yield response
 
     @contextlib.contextmanager
@@ -344,6 +350,7 @@ class HttpSession:
         safe: bool | None,
         *,
         stream: bool,
+        on_send: Callable[[], None] | None = None,
     ) -> Iterator[httpx.Response]:
         method = method.upper()
         if safe is None:
@@ -353,7 +360,9 @@ class HttpSession:
         while True:
             attempt += 1
             request = self.build(method, path, params=params, json_body=json_body, form=form, headers=headers)
-            url = _safe_url(request.url)
+            url = safe_url(request.url)
+            if on_send is not None:
+                on_send()
             started = time.perf_counter()
             try:
                 response = self.client.send(request, stream=True)

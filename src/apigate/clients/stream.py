@@ -25,18 +25,22 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from apigate.errors import StreamViolation
+from apigate.errors import ConnectionLostError, StreamCutOffError, StreamViolation, TransportError
 
 __all__ = [
     "NDJSON_TYPES",
     "SSE_TYPES",
     "Chunk",
+    "ChunkStream",
     "NdjsonDecoder",
     "SseDecoder",
     "StreamDecoder",
+    "StreamResult",
     "StreamValidator",
     "media_type",
 ]
@@ -400,6 +404,133 @@ class StreamValidator:
                 actual=f"{self.count} chunk(s), none terminal",
             )
         return self.final
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """A complete, valid streamed answer. Times are ``time.perf_counter()`` seconds."""
+
+    final: dict[str, Any]  # the terminal chunk
+    chunks: tuple[Chunk, ...]
+    sent_at: float
+    size: int  # body bytes
+    extra_final: dict[str, Any] | None = None  # include_tool_errors: the second last:true chunk
+
+    @property
+    def generated(self) -> Any:
+        return self.final.get("generated")
+
+    @property
+    def ttfc(self) -> float:
+        """Request sent -> first complete chunk parsed."""
+        return self.chunks[0].arrived_at - self.sent_at
+
+    @property
+    def total(self) -> float:
+        """Request sent -> terminal chunk parsed."""
+        end = next(c for c in self.chunks if c.last)
+        return end.arrived_at - self.sent_at
+
+    @property
+    def inter_chunk(self) -> tuple[float, ...]:
+        """Gaps between consecutive chunks up to the terminal one."""
+        end = next(i for i, c in enumerate(self.chunks) if c.last)
+        return tuple(b.arrived_at - a.arrived_at for a, b in zip(self.chunks[:end], self.chunks[1 : end + 1], strict=True))
+
+
+class ChunkStream:
+    """Iterator of validated :class:`Chunk` objects read from ``reads`` (the body, in arrival-sized pieces).
+
+    ``sent_at`` is when the request was sent. Iterating reads to the end of the body: after the terminal chunk it
+    still checks that nothing follows. Raises :class:`StreamViolation` (framing or sequence, including a body that
+    ends cleanly without a terminal chunk) or :class:`StreamCutOffError` (the connection was lost before the
+    terminal chunk); ``reads`` is expected to raise apigate transport errors, not httpx ones.
+    """
+
+    def __init__(
+        self,
+        reads: Iterable[bytes],
+        content_type: str | None,
+        *,
+        sent_at: float,
+        include_tool_errors: bool = False,
+        check_generated: bool = True,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.decoder = StreamDecoder.for_content_type(content_type)
+        self.validator = StreamValidator(include_tool_errors=include_tool_errors, check_generated=check_generated)
+        self.content_type = content_type
+        self.sent_at = sent_at
+        self.chunks: list[Chunk] = []
+        self.complete = False
+        self.error: StreamViolation | TransportError | None = None
+        self._reads = reads
+        self._clock = clock
+        self._gen = self._run()
+
+    @property
+    def framing(self) -> str:
+        return self.decoder.framing
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self
+
+    def __next__(self) -> Chunk:
+        return next(self._gen)
+
+    def _run(self) -> Iterator[Chunk]:
+        try:
+            yield from self._read()
+        except (StreamViolation, TransportError) as exc:
+            self.error = exc
+            raise
+
+    def _read(self) -> Iterator[Chunk]:
+        clock = self._clock
+        decoder = self.decoder
+        validator = self.validator
+        try:
+            for data in self._reads:
+                arrived = clock()
+                for obj, offset in decoder.feed(data):
+                    validator.add(obj, offset)
+                    chunk = Chunk(obj, arrived, offset)
+                    self.chunks.append(chunk)
+                    yield chunk
+        except ConnectionLostError as exc:
+            if validator.ended:
+                raise
+            raise StreamCutOffError(
+                f"stream cut off after {decoder.offset} bytes and {len(self.chunks)} chunk(s), before its terminal "
+                f"chunk: {exc.args[0] if exc.args else exc}",
+                method=exc.method,
+                url=exc.url,
+                offset=decoder.offset,
+            ) from exc
+        decoder.close()
+        validator.finish(decoder.offset)
+        self.complete = True
+
+    @property
+    def ttfc(self) -> float | None:
+        """Seconds from sending the request to the first complete chunk (None before it arrived)."""
+        return self.chunks[0].arrived_at - self.sent_at if self.chunks else None
+
+    def result(self) -> StreamResult:
+        """Read the rest of the stream and return the validated answer."""
+        for _ in self._gen:
+            pass
+        if self.error is not None:
+            raise self.error
+        final = self.validator.final
+        assert final is not None  # finish() passed
+        return StreamResult(
+            final=final,
+            chunks=tuple(self.chunks),
+            sent_at=self.sent_at,
+            size=self.decoder.offset,
+            extra_final=self.validator.extra_final,
+        )
 
 
 def _show(raw: bytes | bytearray) -> str:
