@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from apigate.clients._auth import TokenProvider
 from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, parse_retry_after
+from apigate.clients.basejump import BasejumpAuth, BasejumpClient, DatabaseSpec, Quickstart
 from apigate.clients.codemie import CodemieClient
 from apigate.clients.keycloak import Grant, KeycloakAuth
 from apigate.clients.models import TokenSet
@@ -24,12 +25,16 @@ from apigate.clients.stream import (
 
 __all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
     # auth flows
+    "BasejumpAuth",
     "Grant",
     "KeycloakAuth",
     "TokenProvider",
     "TokenSet",
     # API clients
+    "BasejumpClient",
     "CodemieClient",
+    "DatabaseSpec",
+    "Quickstart",
     # HTTP plumbing
     "HttpSession",
     "RetryPolicy",
