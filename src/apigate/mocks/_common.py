@@ -24,6 +24,7 @@ __all__ = [
     "ContractDocument",
     "JSONAnswer",
     "abort_connection",
+    "client_gone",
     "http_exception_handler",
     "received_at",
     "stamp_entry",
@@ -102,6 +103,12 @@ async def abort_connection(scope: Scope, *, reset: bool) -> None:
         async with asyncio.timeout(2.0):
             while (await receive())["type"] != "http.disconnect":
                 pass
+
+
+def client_gone(scope: Scope) -> bool:
+    """True when the server (uvicorn) has seen the client disconnect; False when it cannot tell."""
+    cycle = getattr(scope.get(RAW_SEND_KEY), "__self__", None)
+    return bool(getattr(cycle, "disconnected", False))
 
 
 class ContractDocument:

@@ -1,0 +1,108 @@
+"""The streamed CodeMie answer: really streamed, chunk by chunk, on a precise schedule.
+
+Chunk ``k`` (0-based, the terminal chunk included) is written at
+``received + added_latency_ms + first_chunk_ms + k * chunk_interval_ms`` (``received``: when the request reached
+the mock), so delays never accumulate. Every chunk carries the 15 keys of the current server plus
+``x_apigate_mock: {"seq": k, "received_at": <unix>, "sent_at": <unix>}`` (``time.time()`` values).
+
+Framing: ``application/x-ndjson`` objects back to back without a newline (the real server), or
+``text/event-stream`` events ``data: {json}\\r\\n\\r\\n`` (the public doc page).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Final
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from apigate.mocks._common import abort_connection, client_gone, received_at
+from apigate.mocks.settings import MockSettings
+from apigate.mocks.timing import sleep_until
+
+__all__ = ["ChatStream", "split_answer"]
+
+CONTENT_TYPES: Final = {"ndjson": b"application/x-ndjson", "sse": b"text/event-stream; charset=utf-8"}
+
+
+def split_answer(answer: str, parts: int) -> list[str]:
+    """``parts`` non-empty deltas whose concatenation is ``answer`` (padded with words when it is too short)."""
+    if parts <= 0:
+        return []
+    words = answer.split(" ")
+    while len(words) < parts:
+        words.append("…")
+    size, extra = divmod(len(words), parts)
+    deltas, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        deltas.append(" ".join(words[start:end]) + (" " if end < len(words) else ""))
+        start = end
+    return deltas
+
+
+def _chunk(**values: Any) -> dict[str, Any]:
+    chunk: dict[str, Any] = {
+        "time_elapsed": None, "generated_chunk": None, "generated": None, "thought": None, "context": None,
+        "last": False, "debug": None, "workflow_execution_id": None, "workflow_state": None, "execution_error": None,
+        "success": True, "agent_error": None, "tool_errors": None, "error_details": None, "interactive_request": None,
+    }
+    chunk.update(values)
+    return chunk
+
+
+class ChatStream(Response):
+    """An ASGI response that writes the chunks of one streamed answer as they become due."""
+
+    def __init__(self, settings: MockSettings, deltas: list[str], *, include_tool_errors: bool, cut: bool) -> None:
+        self.settings = settings
+        self.deltas = deltas
+        self.include_tool_errors = include_tool_errors
+        self.cut = cut
+        self.status_code = 200
+        self.background = None
+        self.body = b""
+
+    def plan(self) -> list[dict[str, Any]]:
+        s = self.settings
+        chunks = [_chunk(generated_chunk=d) for d in self.deltas]
+        if s.broken("codemie.stream.no_terminal"):
+            return chunks
+        full = "".join(self.deltas)
+        if s.broken("codemie.stream.final_mismatch"):
+            full += " (edited)"
+        chunks.append(_chunk(generated_chunk="", generated=full, last=True, time_elapsed=0.0))
+        if self.include_tool_errors:
+            chunks.append(_chunk(generated_chunk="", generated=None, last=True, time_elapsed=0.0, tool_errors=[]))
+        if s.broken("codemie.stream.after_end"):
+            chunks.append(_chunk(generated_chunk="late delta"))
+        return chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        s = self.settings
+        sse = s.stream_format == "sse"
+        content_type = b"text/plain; charset=utf-8" if s.broken("codemie.stream.content_type") else \
+            CONTENT_TYPES[s.stream_format]
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", content_type), (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]})
+        received_perf, received_unix = received_at(scope)
+        start = received_perf + (s.added_latency_ms + s.first_chunk_ms) / 1000
+        interval = s.chunk_interval_ms / 1000
+        chunks = self.plan()
+        cut_at = (len(self.deltas) + 1) // 2 if self.cut else -1
+        for seq, chunk in enumerate(chunks):
+            if seq == cut_at:
+                await abort_connection(scope, reset=False)
+                return
+            await sleep_until(start + seq * interval)
+            if client_gone(scope):
+                return
+            if chunk["time_elapsed"] is not None:
+                chunk["time_elapsed"] = round(time.perf_counter() - received_perf, 6)
+            chunk["x_apigate_mock"] = {"seq": seq, "received_at": received_unix, "sent_at": time.time()}
+            data = json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            await send({"type": "http.response.body", "body": b"data: " + data + b"\r\n\r\n" if sse else data,
+                        "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

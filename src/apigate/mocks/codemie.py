@@ -1,0 +1,367 @@
+"""The embedded CodeMie ("code-assistant-api"): Keycloak-token auth, assistants, plain and streamed chat.
+
+Routes are relative to the service URL (``.../code-assistant-api``)::
+
+    POST /v1/assistants/{assistant_id}/model     ask (JSON answer, or a stream with "stream": true)
+    POST /v1/assistants/slug/{slug}/model        the same, by slug (?project=)
+    GET  /v1/assistants                          list (scope, minimal_response, filters, page, per_page)
+    GET  /v1/assistants/id/{assistant_id}        one assistant
+    GET  /v1/llm_models, /v1/user                (Bearer)
+    GET  /v1/info, /v1/healthcheck               (no auth)
+    GET  /openapi.json                           the CodeMie contract, as data
+
+Order of checks, as the real server: authentication (401) before validation (422), then the assistant (404),
+read access (401 "Access denied"), version (404), conversation owner (403), output schema (422).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import resource
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apigate.config import DEMO
+from apigate.mocks._bearer import InvalidToken, TokenVerifier
+from apigate.mocks._catalog import ASSISTANTS, LLM_MODELS, PROJECTS, Assistant
+from apigate.mocks._chat_request import (
+    DEFAULT_QUERY,
+    ChatRequest,
+    ValidationFailed,
+    parse_bool,
+    parse_chat_body,
+    parse_chat_query,
+    parse_int,
+)
+from apigate.mocks._chat_stream import ChatStream, split_answer
+from apigate.mocks._common import ContractDocument, JSONAnswer, http_exception_handler, received_at
+from apigate.mocks.settings import MockSettings
+from apigate.mocks.timing import sleep_until
+
+__all__ = ["INFO", "create_app", "error_body"]
+
+INFO: Final = {"message": "Codemie", "version": "2.0.0", "description": "Smart AI assistant 'CodeMie'"}
+SCOPES: Final = ("visible_to_user", "project_with_marketplace", "created_by_user", "marketplace", "all", "templates")
+AUTH_HELP: Final = "Please provide a valid access token in the Authorization header."
+CONVERSATION_LIMIT: Final = 100_000
+
+
+def error_body(settings: MockSettings, message: str, details: Any, help_text: str | None) -> dict[str, Any]:
+    """CodeMie's domain error envelope (or the broken ``{"detail": ...}`` one)."""
+    if settings.broken("codemie.error.envelope"):
+        return {"detail": message}
+    return {"error": {"message": message, "details": details, "help": help_text}}
+
+
+def _answer_text(assistant: Assistant, text: str | None) -> str:
+    if not text:
+        return "Hello! How can I help you today?"
+    return f"Hello from {assistant.name}, the apigate mock assistant. You asked: {text}"
+
+
+def _example(schema: Any) -> Any:
+    """A small instance of a JSON schema: the structured answer to ``output_schema``."""
+    if not isinstance(schema, dict):
+        return {}
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        props = schema.get("properties") or {}
+        return {k: _example(props.get(k, {})) for k in schema.get("required") or [] if isinstance(k, str)}
+    defaults = {"string": "example", "integer": 0, "number": 0.0, "boolean": True, "array": [], "null": None}
+    return defaults.get(kind, {}) if isinstance(kind, str) else {}
+
+
+class _CodeMie:
+    def __init__(self, settings: MockSettings, jwks: Mapping[str, Any], keycloak_prefix: str, realm: str) -> None:
+        self.settings = settings
+        self.verifier = TokenVerifier(jwks, settings)
+        self.keycloak_prefix = keycloak_prefix
+        self.realm = realm
+        self._issuers: dict[str, str] = {}
+        self.conversations: dict[str, str] = {}
+        self.by_id = {a.id: a for a in ASSISTANTS}
+        self.offset = settings.added_latency_ms / 1000
+        seed = settings.seed
+        self.cuts = random.Random(None if seed is None else f"{seed}:codemie.stream_cut")
+
+    # ---- answers --------------------------------------------------------------------------------------------
+    def error(self, status: int, message: str, details: Any, help_text: str | None = None) -> Response:
+        return JSONAnswer(error_body(self.settings, message, details, help_text), status_code=status)
+
+    def invalid(self, exc: ValidationFailed) -> Response:
+        if self.settings.broken("codemie.error.envelope"):
+            return JSONAnswer({"detail": exc.errors}, status_code=422)
+        return JSONAnswer({"error": {"message": str(exc), "details": exc.errors}}, status_code=422)
+
+    def not_found(self, what: str, key: str, value: str) -> Response:
+        return self.error(404, "Assistant not found", f"No assistant found with the {key} '{value}'.",
+                          "Check the assistant " + what + ".")
+
+    # ---- authentication -------------------------------------------------------------------------------------
+    def issuer(self, request: Request) -> str:
+        if self.settings.keycloak_url:
+            return f"{self.settings.keycloak_url.rstrip('/')}/realms/{self.realm}"
+        host = request.headers.get("host", "localhost")
+        issuer = self._issuers.get(host)
+        if issuer is None:
+            issuer = self._issuers[host] = f"{request.url.scheme}://{host}{self.keycloak_prefix}/realms/{self.realm}"
+        return issuer
+
+    def authenticate(self, request: Request) -> dict[str, Any] | Response:
+        header = request.headers.get("authorization")
+        if header is None:
+            if self.settings.broken("codemie.auth.not_enforced"):
+                return {"sub": "8c2e4b1a-6f0d-4c55-9a3e-2d7f3b9e0c11", "preferred_username": DEMO.username,
+                        "applications": ["demo"], "exp": int(time.time()) + 300}
+            return self.error(401, "Authentication failed", "Missing Authorization header", AUTH_HELP)
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return self.error(401, "Token validation failed", "Invalid or expired credentials", AUTH_HELP)
+        try:
+            return self.verifier.verify(token, self.issuer(request))
+        except InvalidToken:
+            return self.error(401, "Token validation failed", "Invalid or expired credentials", AUTH_HELP)
+
+    # ---- chat -----------------------------------------------------------------------------------------------
+    async def chat(self, request: Request, assistant: Assistant | None, key: str, value: str) -> Response:
+        claims = self.authenticate(request)
+        if isinstance(claims, Response):
+            return claims
+        try:
+            query = parse_chat_query(request.query_params) if request.scope.get("query_string") else DEFAULT_QUERY
+            ask = parse_chat_body(await request.body(), request.headers.get("content-type"),
+                                  lax_top_k=self.settings.broken("codemie.validation.lax"))
+        except ValidationFailed as exc:
+            return self.invalid(exc)
+        if assistant is None:
+            return self.not_found(key, key, value)
+        refused = self.refuse(assistant, ask, claims)
+        if refused is not None:
+            return refused
+        if self.settings.broken("codemie.chat.500_on_input") and ask.text and not ask.text.isascii():
+            return self.error(500, "Assistant Error", "'ascii' codec can't encode the input", None)
+        answer = _answer_text(assistant, ask.text)
+        if ask.stream:
+            cut = self.settings.stream_cut_rate > 0 and self.cuts.random() < self.settings.stream_cut_rate
+            return ChatStream(self.settings, split_answer(answer, self.settings.chunks),
+                              include_tool_errors=query.include_tool_errors, cut=cut)
+        received, _ = received_at(request.scope)
+        if ask.background_task:
+            return self.chat_answer("Task is running in the background", 0, None, str(uuid.uuid4()), query)
+        await sleep_until(received + self.offset + self.settings.chat_latency_ms / 1000)
+        generated: Any = _example(ask.output_schema) if ask.output_schema is not None else answer
+        thought: dict[str, Any] = {
+            "id": str(uuid.uuid4()), "parent_id": None, "metadata": {}, "in_progress": False,
+            "input_text": ask.text or "", "message": answer, "author_type": "Agent",
+            "author_name": "Codemie Thoughts", "output_format": "text", "error": False, "interrupted": False,
+            "aborted": False, "children": [],
+        }
+        return self.chat_answer(generated, round(time.perf_counter() - received, 6), [thought], None, query)
+
+    def chat_answer(self, generated: Any, elapsed: float, thoughts: Any, task_id: str | None, query: Any) -> Response:
+        s = self.settings
+        body: dict[str, Any] = {
+            "generated": generated,
+            "timeElapsed": str(elapsed) if s.broken("codemie.chat.wrong_type") else elapsed,
+            "tokensUsed": None, "thoughts": thoughts, "taskId": task_id, "success": True, "agentError": None,
+            "toolErrors": [] if query.include_tool_errors else None,
+        }
+        if s.broken("codemie.chat.missing_key"):
+            del body["generated"]
+        return JSONAnswer(body, status_code=201 if s.broken("codemie.chat.status_201") else 200)
+
+    def refuse(self, assistant: Assistant, ask: ChatRequest, claims: Mapping[str, Any]) -> Response | None:
+        if not assistant.readable_by(claims):
+            return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
+                              "Ask the assistant's owner to share it with you.")
+        if ask.version is not None and ask.version not in assistant.versions:
+            return self.error(404, "Version not found",
+                              f"Version {ask.version} of assistant '{assistant.id}' does not exist.",
+                              "Omit version to use the current one.")
+        if ask.conversation_given:
+            owner = self.conversations.get(ask.conversation_id)
+            if owner is not None and owner != claims["sub"]:
+                return self.error(403, "Access denied", "The conversation belongs to another user.", None)
+            if owner is None:
+                if len(self.conversations) >= CONVERSATION_LIMIT:
+                    self.conversations.clear()
+                self.conversations[ask.conversation_id] = str(claims["sub"])
+        if ask.output_schema is not None:
+            from jsonschema import validators
+            from jsonschema.exceptions import SchemaError
+
+            try:
+                validators.validator_for(ask.output_schema).check_schema(ask.output_schema)
+            except SchemaError as exc:
+                return self.error(422, "Wrong JSON schema for structured output", exc.message,
+                                  "Pass a valid JSON schema in output_schema.")
+        return None
+
+    # ---- assistants -----------------------------------------------------------------------------------------
+    def list_assistants(self, request: Request, claims: Mapping[str, Any]) -> Response:
+        q = request.query_params
+        errors: list[dict[str, Any]] = []
+        scope = q.get("scope", "visible_to_user")
+        if scope not in SCOPES:
+            errors.append({"type": "enum", "loc": ["query", "scope"], "input": scope,
+                           "msg": "Input should be " + ", ".join(f"'{s}'" for s in SCOPES[:-1]) + " or 'templates'"})
+        minimal = parse_bool(q["minimal_response"], ("query", "minimal_response"), errors) \
+            if "minimal_response" in q else False
+        page = parse_int(q["page"], ("query", "page"), errors) if "page" in q else 0
+        per_page = parse_int(q["per_page"], ("query", "per_page"), errors) if "per_page" in q else 12
+        if errors:
+            return self.invalid(ValidationFailed(errors))
+        filters: Any = {}
+        if q.get("filters"):
+            try:
+                filters = json.loads(q["filters"])
+            except ValueError:
+                filters = None
+            if not isinstance(filters, dict):
+                return self.error(400, "Invalid filters", "The filters parameter is not valid JSON.", None)
+        items = [a for a in ASSISTANTS if self.in_scope(a, scope, claims) and _matches(a, filters)]
+        size = max(per_page, 1)
+        chosen = items[max(page, 0) * size:(max(page, 0) + 1) * size]
+        body: dict[str, Any] = {"data": [a.minimal() if minimal else a.full() for a in chosen]}
+        if not self.settings.broken("codemie.assistants.pagination"):
+            body["pagination"] = {"page": page, "per_page": per_page, "total": len(items),
+                                  "pages": math.ceil(len(items) / size)}
+        return JSONAnswer(body)
+
+    @staticmethod
+    def in_scope(assistant: Assistant, scope: str, claims: Mapping[str, Any]) -> bool:
+        if scope == "templates":
+            return False
+        if scope == "marketplace":
+            return assistant.is_global
+        if scope == "created_by_user":
+            return assistant.created_by["id"] == claims.get("sub")
+        if scope == "project_with_marketplace":
+            return assistant.is_global or assistant.project in (claims.get("applications") or ())
+        return assistant.readable_by(claims)
+
+    def user(self, claims: Mapping[str, Any]) -> dict[str, Any]:
+        apps = [str(p) for p in claims.get("applications") or ()]
+        admin_of = [str(p) for p in claims.get("applications_admin") or ()]
+        roles = (claims.get("realm_access") or {}).get("roles") or ()
+        return {
+            "user_id": claims["sub"], "name": claims.get("name") or claims.get("preferred_username"),
+            "username": claims.get("preferred_username") or claims["sub"], "email": claims.get("email"),
+            "projects": [{"name": p, "display_name": PROJECTS.get(p, p), "is_project_admin": p in admin_of}
+                         for p in apps],
+            "picture": None, "knowledge_bases": [], "user_type": "regular", "applications": apps,
+            "applications_admin": admin_of, "is_admin": "admin" in roles, "is_maintainer": False,
+            "project_limit": None,
+        }
+
+
+def _matches(assistant: Assistant, filters: Mapping[str, Any]) -> bool:
+    for key, wanted in filters.items():
+        if key in ("project", "slug", "id"):
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if getattr(assistant, key) not in values:
+                return False
+        elif key == "name" and isinstance(wanted, str):
+            if wanted.lower() not in assistant.name.lower():
+                return False
+        elif key in ("shared", "is_global") and isinstance(wanted, bool) and getattr(assistant, key) != wanted:
+            return False
+    return True
+
+
+def create_app(
+    settings: MockSettings | None = None, *, jwks: Mapping[str, Any], keycloak_prefix: str = DEMO.keycloak_prefix,
+    realm: str = DEMO.realm,
+) -> Starlette:
+    """The CodeMie app. ``jwks``: the Keycloak realm's key set it trusts; the issuer it expects is
+    ``settings.keycloak_url`` + ``/realms/{realm}``, else the request's own origin + ``keycloak_prefix``."""
+    cm = _CodeMie(settings or MockSettings(), jwks, keycloak_prefix, realm)
+    contract = ContractDocument("codemie")
+
+    async def chat_by_id(request: Request) -> Response:
+        assistant_id: str = request.path_params["assistant_id"]
+        return await cm.chat(request, cm.by_id.get(assistant_id), "id", assistant_id)
+
+    async def chat_by_slug(request: Request) -> Response:
+        slug: str = request.path_params["slug"]
+        project = request.query_params.get("project")
+        assistant = next((a for a in ASSISTANTS if a.slug == slug and project in (None, a.project)), None)
+        return await cm.chat(request, assistant, "slug", slug)
+
+    async def assistants(request: Request) -> Response:
+        claims = cm.authenticate(request)
+        return claims if isinstance(claims, Response) else cm.list_assistants(request, claims)
+
+    async def assistant_by_id(request: Request) -> Response:
+        claims = cm.authenticate(request)
+        if isinstance(claims, Response):
+            return claims
+        assistant_id: str = request.path_params["assistant_id"]
+        assistant = cm.by_id.get(assistant_id)
+        if assistant is None:
+            return cm.not_found("id", "id", assistant_id)
+        if not assistant.readable_by(claims):
+            return cm.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
+                            "Ask the assistant's owner to share it with you.")
+        return JSONAnswer(assistant.full())
+
+    async def change_assistant(request: Request) -> Response:
+        claims = cm.authenticate(request)
+        if isinstance(claims, Response):
+            return claims
+        assistant_id: str = request.path_params["assistant_id"]
+        if assistant_id not in cm.by_id:
+            return cm.not_found("id", "id", assistant_id)
+        return cm.error(403, "Access denied", "The demo assistants are read-only.", None)
+
+    async def llm_models(request: Request) -> Response:
+        claims = cm.authenticate(request)
+        return claims if isinstance(claims, Response) else JSONAnswer(list(LLM_MODELS))
+
+    async def user(request: Request) -> Response:
+        claims = cm.authenticate(request)
+        return claims if isinstance(claims, Response) else JSONAnswer(cm.user(claims))
+
+    async def info(request: Request) -> Response:
+        return JSONAnswer(INFO)
+
+    async def healthcheck(request: Request) -> Response:
+        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return JSONAnswer({"status": "healthy", "memory_usage_mb": round(rss_kb / 1024, 1), "cpu_percent": 0.0,
+                           "worker_pid": os.getpid()})
+
+    app = Starlette(
+        routes=[
+            Route("/v1/assistants/{assistant_id}/model", chat_by_id, methods=["POST"]),
+            Route("/v1/assistants/slug/{slug}/model", chat_by_slug, methods=["POST"]),
+            Route("/v1/assistants", assistants, methods=["GET"]),
+            Route("/v1/assistants/id/{assistant_id}", assistant_by_id, methods=["GET"]),
+            Route("/v1/assistants/{assistant_id}", change_assistant, methods=["PUT", "DELETE"]),
+            Route("/v1/llm_models", llm_models, methods=["GET"]),
+            Route("/v1/user", user, methods=["GET"]),
+            Route("/v1/info", info, methods=["GET"]),
+            Route("/v1/healthcheck", healthcheck, methods=["GET"]),
+            Route("/openapi.json", contract.endpoint, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_exception_handler},
+    )
+    app.state.codemie = cm
+    return app
