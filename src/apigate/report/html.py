@@ -1,0 +1,234 @@
+"""``report.html``: one self-contained page (inline CSS and SVG, no scripts, nothing fetched) with the plots.
+
+Sections: verdict banner; gate checks; latency percentiles per metric (p50/p90/p95/p99, baseline bars beside the
+current ones); the time-to-first-chunk distribution (histogram and CDF from the raw samples); requests/s and
+failures/s over time; the history trend; requests, failures and contract results as tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Final
+
+from apigate.gate import GateResult, Verdict
+from apigate.history import HistoryRun
+from apigate.redact import redact
+from apigate.report import svg
+from apigate.report._common import delta, ms, run_line, verdict_title
+from apigate.summary import Summary
+
+__all__ = ["render_html"]
+
+TTFC: Final = "codemie.stream.ttfc"
+_PCTS: Final = ("p50", "p90", "p95", "p99")
+_CSS: Final = """
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; background: #f3f4f6;
+       color: #111827; font-size: 14px; }
+main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 10px; }
+.banner { border-radius: 10px; padding: 16px 20px; color: white; background: #4b5563; }
+.banner.ok { background: #15803d; } .banner.bad { background: #b91c1c; }
+.banner p { margin: 2px 0; opacity: .95; }
+.card { background: white; border-radius: 10px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 12px; }
+.grid .card { padding: 6px; } .grid.wide { grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); }
+svg.chart { width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; width: 100%; background: white; }
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
+th { background: #f9fafb; font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.pass { color: #15803d; font-weight: 600; } .fail { color: #b91c1c; font-weight: 600; } .skip { color: #6b7280; }
+.note { color: #4b5563; font-size: 13px; } code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; }
+pre { white-space: pre-wrap; word-break: break-all; background: #f9fafb; padding: 8px; border-radius: 6px; }
+details > summary { cursor: pointer; color: #374151; margin: 8px 0; }
+"""
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+    """An HTML table; cells are already-escaped HTML."""
+    head = "".join(f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>" for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _gate_rows(verdicts: Sequence[Verdict]) -> list[list[str]]:
+    return [[f'<span class="{v.status}">{v.status.upper() if v.status != "skip" else "skip"}</span>', escape(v.name),
+             escape(v.message)] for v in verdicts]
+
+
+def _gate_section(gate: GateResult) -> str:
+    """Failed checks in a table; the passing and skipped ones folded away below it (no script needed)."""
+    header = ["result", "check", "detail"]
+    failed = [v for v in gate.verdicts if v.status == "fail"]
+    rest = [v for v in gate.verdicts if v.status == "pass"] + [v for v in gate.verdicts if v.status == "skip"]
+    parts = [_table(header, _gate_rows(failed))] if failed else ['<p class="pass">Every check passed.</p>']
+    if rest:
+        passed = sum(1 for v in rest if v.status == "pass")
+        skipped = len(rest) - passed
+        label = f"{passed} passing check{'s' if passed != 1 else ''}" + (f", {skipped} skipped" if skipped else "")
+        parts.append(f"<details><summary>{label}</summary>{_table(header, _gate_rows(rest))}</details>")
+    parts += [f'<p class="note">{escape(n)}</p>' for n in gate.notes]
+    return f'<h2>Gate</h2><div class="card">{"".join(parts)}</div>'
+
+
+def _percentile_section(summary: Summary, baseline: Summary | None) -> str:
+    panels = []
+    for name, m in summary.metrics.items():
+        if m.count == 0:
+            continue
+        series = [svg.Series("current", [m.stat(p) or 0.0 for p in _PCTS], svg.CURRENT)]
+        b = baseline.metrics.get(name) if baseline is not None else None
+        if b is not None and b.count:
+            series.insert(0, svg.Series("baseline", [b.stat(p) or 0.0 for p in _PCTS], svg.BASELINE))
+        title = f"{name} (n={m.count:,})"
+        panels.append(f'<div class="card">{svg.grouped_bars(_PCTS, series, title=title)}</div>')
+    if not panels:
+        return ""
+    legend = " Grey bars: the baseline." if baseline is not None else ""
+    return ('<h2>Latency percentiles</h2><p class="note">Milliseconds, from the raw samples.' + legend + "</p>"
+            f'<div class="grid">{"".join(panels)}</div>')
+
+
+def _ttfc_section(summary: Summary, baseline: Summary | None) -> str:
+    if TTFC not in summary.metrics:
+        return ""
+    current = summary.samples_of(TTFC)
+    if current is None:
+        why = summary.samples_note or "no raw samples"
+        return f'<h2>Time to first chunk</h2><p class="note">No distribution plot: {escape(why)}.</p>'
+    series = [svg.Series("current", current, svg.CURRENT)]
+    base = baseline.samples_of(TTFC) if baseline is not None else None
+    if base is not None:
+        series.insert(0, svg.Series("baseline", base, svg.BASELINE))
+    m = summary.metrics[TTFC]
+    markers = [(f"p{p[1:]} {ms(m.stat(p))}", m.stat(p) or 0.0, "#1e3a8a") for p in ("p50", "p95")]
+    hist = svg.histogram(series, title=f"{TTFC} — histogram of {len(current):,} samples", markers=markers, width=560)
+    cdf = svg.cdf_chart(series, title=f"{TTFC} — cumulative distribution", width=560)
+    return (f'<h2>Time to first chunk</h2><div class="grid wide"><div class="card">{hist}</div>'
+            f'<div class="card">{cdf}</div></div>')
+
+
+def _timeline_section(summary: Summary) -> str:
+    if not summary.timeline:
+        return ""
+    xs = [float(t) for t, _, _ in summary.timeline]
+    chart = svg.line_chart(
+        xs,
+        [svg.Series("requests/s", [float(r) for _, r, _ in summary.timeline], svg.CURRENT)],
+        bars=svg.Series("failures/s", [float(f) for _, _, f in summary.timeline], svg.FAILURE),
+        title="Requests and failures per second",
+        x_label="seconds since start",
+        width=1100,
+        height=260,
+    )
+    total_failures = sum(f for _, _, f in summary.timeline)
+    note = f'<p class="note">{total_failures:,} failed requests in total.</p>'
+    return f'<h2>Throughput over time</h2><div class="card">{chart}{note}</div>'
+
+
+def _history_section(summary: Summary, history: Sequence[HistoryRun]) -> str:
+    if not history:
+        return ""
+    names = [n for n in summary.metrics if any(n in r.metrics for r in history)]
+    if not names:
+        names = list(dict.fromkeys(n for r in history for n in r.metrics))
+    colors = [svg.PASS if r.passed else svg.FAILURE for r in history]
+    labels = [f"#{r.id}" for r in history]
+    xs = [float(i) for i in range(len(history))]
+    panels = []
+    for name in names:
+        series = [
+            svg.Series(stat, [float(v) if (m := r.metrics.get(name)) and (v := m.stat(stat)) is not None
+                              else float("nan") for r in history], color)
+            for stat, color in (("p50", svg.BASELINE), ("p95", svg.CURRENT))
+        ]
+        chart = svg.line_chart(xs, series, title=f"{name} — p50 and p95 per run", unit="ms", x_tick_labels=labels,
+                               point_colors=colors, width=560, height=220)
+        panels.append(f'<div class="card">{chart}</div>')
+    return ('<h2>History</h2><p class="note">Recorded runs, oldest first; dots are green for passing runs, red for '
+            f'failing ones.</p><div class="grid wide">'
+            f'{"".join(panels)}</div>')
+
+
+def _metrics_table(summary: Summary, baseline: Summary | None) -> str:
+    if not summary.metrics:
+        return ""
+    header = ["metric", "n", "min", "mean", "p50", "p90", "p95", "p99", "max"]
+    rows = []
+    for name, m in summary.metrics.items():
+        rows.append([escape(name), f"{m.count:,}", *(ms(m.stat(s)) for s in header[2:])])
+        b = baseline.metrics.get(name) if baseline is not None else None
+        if b is not None:
+            rows.append(['<span class="skip">baseline</span>', f"{b.count:,}", *(ms(b.stat(s)) for s in header[2:])])
+            rows.append(['<span class="skip">change</span>', "",
+                         *(escape(delta(m.stat(s), b.stat(s))) for s in header[2:])])
+    return f"<h2>Latency table (ms)</h2>{_table(header, rows, numeric=range(1, 9))}"
+
+
+def _requests_section(summary: Summary) -> str:
+    parts = []
+    if summary.requests:
+        rows = [[escape(r.name), f"{r.count:,}", f"{r.failures:,}", f"{r.failure_rate * 100:.2f}%", f"{r.rps:.1f}"]
+                for r in summary.requests.values()]
+        parts.append("<h2>Requests</h2>" + _table(["request", "count", "failures", "failure rate", "req/s"], rows,
+                                                  numeric=(1, 2, 3, 4)))
+    if summary.failures:
+        rows = [[escape(f.name), escape(f.reason), f"{f.count:,}"] for f in summary.failures]
+        parts.append("<h2>Failures by reason</h2>" + _table(["request", "reason", "count"], rows, numeric=(2,)))
+    return "".join(parts)
+
+
+def _contract_section(summary: Summary) -> str:
+    if summary.contract is None:
+        return ""
+    rows = [[escape(a.api), '<span class="pass">passed</span>' if a.passed else '<span class="fail">failed</span>',
+             f"{a.checks:,}", str(len(a.failures))] for a in summary.contract.values()]
+    out = ["<h2>Contract</h2>", _table(["API", "result", "checks", "failures"], rows, numeric=(2, 3))]
+    for api in summary.contract.values():
+        for f in api.failures:
+            curl = f"<pre>{escape(f.curl)}</pre>" if f.curl else ""
+            out.append(f'<div class="card" style="margin-top:8px"><b>{escape(api.api)}</b> <code>{escape(f.operation)}'
+                       f"</code> — {escape(f.check)}: {escape(f.reason)}{curl}</div>")
+    return "".join(out)
+
+
+def render_html(
+    summary: Summary,
+    *,
+    gate: GateResult | None = None,
+    baseline: Summary | None = None,
+    history: Sequence[HistoryRun] = (),
+) -> str:
+    """The whole self-contained page (redacted)."""
+    title, ok = verdict_title(summary, gate)
+    state = "ok" if ok else "bad" if ok is False else ""
+    target = ", ".join(f"{escape(k)} <code>{escape(v)}</code>" for k, v in summary.target.items())
+    base_line = f"<p>Baseline: {escape(baseline.source)}</p>" if baseline is not None else ""
+    banner = (f'<div class="banner {state}"><h1>apigate: {escape(title)}</h1><p>{escape(run_line(summary))}</p>'
+              + (f"<p>Target: {target}</p>" if target else "") + base_line + "</div>")
+    sections = [
+        banner,
+        _gate_section(gate) if gate is not None else "",
+        _percentile_section(summary, baseline),
+        _ttfc_section(summary, baseline),
+        _timeline_section(summary),
+        _history_section(summary, history),
+        _metrics_table(summary, baseline),
+        _requests_section(summary),
+        _contract_section(summary),
+    ]
+    body = "\n".join(s for s in sections if s)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>apigate report — {escape(summary.started_at or 'run')}</title><style>{_CSS}</style></head>\n"
+        f"<body><main>\n{body}\n"
+        f'<p class="note" style="margin-top:24px">Generated by apigate {escape(summary.apigate_version)} from '
+        f"{escape(summary.source)}.</p></main></body></html>\n"
+    )
+    return redact(page)

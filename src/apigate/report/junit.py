@@ -1,0 +1,84 @@
+"""``junit.xml``: contract results and gate verdicts as JUnit test cases (the schema GitLab, Jenkins and GitHub
+test reporters read: ``testsuites > testsuite > testcase > failure|skipped``)."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+from apigate.gate import GateResult
+from apigate.redact import redact
+from apigate.summary import ApiContract, Summary
+
+__all__ = ["render_junit"]
+
+
+def _suite(name: str, timestamp: str, cases: list[ElementTree.Element], time: float = 0.0) -> ElementTree.Element:
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    skipped = sum(1 for c in cases if c.find("skipped") is not None)
+    suite = ElementTree.Element("testsuite", name=name, tests=str(len(cases)), failures=str(failures), errors="0",
+                                skipped=str(skipped), time=f"{time:.3f}")
+    if timestamp:
+        suite.set("timestamp", timestamp.removesuffix("Z"))
+    suite.extend(cases)
+    return suite
+
+
+def _case(classname: str, name: str) -> ElementTree.Element:
+    return ElementTree.Element("testcase", classname=classname, name=name, time="0")
+
+
+def _contract_cases(api: ApiContract) -> list[ElementTree.Element]:
+    classname = f"contract.{api.api}"
+    cases = []
+    for failure in api.failures:
+        case = _case(classname, f"{failure.operation} {failure.check}".strip())
+        element = ElementTree.SubElement(case, "failure", message=failure.reason, type=failure.check or "contract")
+        element.text = failure.reason + (f"\n\nReproduce with:\n{failure.curl}" if failure.curl else "")
+        cases.append(case)
+    if not api.passed and not api.failures:  # failed without a recorded reason: still a failing case
+        case = _case(classname, "contract")
+        ElementTree.SubElement(case, "failure", message="the contract suite failed", type="contract")
+        cases.append(case)
+    passed = api.checks - len(api.failures)
+    if passed > 0 or not cases:
+        case = _case(classname, f"{passed} passing checks" if api.failures else f"all {api.checks} checks")
+        cases.append(case)
+    return cases
+
+
+def render_junit(summary: Summary, gate: GateResult | None = None) -> str:
+    """JUnit XML: one suite per API's contract results and one ``gate`` suite with a case per verdict."""
+    suites = []
+    if summary.contract is not None:
+        for api in summary.contract.values():
+            suites.append(_suite(f"contract.{api.api}", summary.started_at, _contract_cases(api)))
+    if gate is not None:
+        cases = []
+        for verdict in gate.verdicts:
+            case = _case(f"gate.{verdict.kind}", verdict.name)
+            if verdict.status == "fail":
+                element = ElementTree.SubElement(case, "failure", message=verdict.message, type=verdict.kind)
+                element.text = verdict.message
+            elif verdict.status == "skip":
+                ElementTree.SubElement(case, "skipped", message=verdict.message)
+            else:
+                ElementTree.SubElement(case, "system-out").text = verdict.message
+            cases.append(case)
+        suite = _suite("gate", summary.started_at, cases, summary.duration_s)
+        if gate.baseline:
+            props = ElementTree.Element("properties")
+            ElementTree.SubElement(props, "property", name="baseline", value=gate.baseline)
+            suite.insert(0, props)
+        suites.append(suite)
+    root = ElementTree.Element(
+        "testsuites",
+        name="apigate",
+        tests=str(sum(int(s.get("tests", "0")) for s in suites)),
+        failures=str(sum(int(s.get("failures", "0")) for s in suites)),
+        errors="0",
+        skipped=str(sum(int(s.get("skipped", "0")) for s in suites)),
+        time=f"{summary.duration_s:.3f}",
+    )
+    root.extend(suites)
+    ElementTree.indent(root)
+    return redact(ElementTree.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
