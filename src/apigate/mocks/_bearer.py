@@ -16,6 +16,7 @@ from apigate.mocks.settings import MockSettings
 
 __all__ = ["InvalidToken", "TokenVerifier"]
 
+_now = time.time  # the clock of expiry checks (tests move it)
 CACHE_LIMIT: Final = 100_000  # verified tokens kept; the cache is emptied when it grows past this
 
 
@@ -42,7 +43,7 @@ class TokenVerifier:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()
             self._cache[token] = claims
-        if self._check_expiry and claims["exp"] <= time.time():
+        if self._check_expiry and claims["exp"] <= _now():
             raise InvalidToken("expired")
         if self._check_issuer and claims.get("iss") != issuer:
             raise InvalidToken("wrong issuer")
