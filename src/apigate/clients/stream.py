@@ -51,8 +51,9 @@ NDJSON_TYPES: Final = frozenset(
 SSE_TYPES: Final = frozenset({"text/event-stream"})
 MAX_OBJECT_BYTES: Final = 16 * 1024 * 1024
 
-_WS: Final = frozenset(b" \t\r\n")
-_OUTSIDE: Final = re.compile(rb'[{}"]')  # what matters outside strings inside an object
+_WS_RUN: Final = re.compile(rb"[ \t\r\n]*")
+# inside an object: everything up to the next brace or unterminated string, stepping over complete strings
+_SKIP: Final = re.compile(rb'(?:[^{}"]++|"(?:[^"\\]++|\\.)*+")*+', re.DOTALL)
 _INSIDE: Final = re.compile(rb'["\\]')  # what matters inside a string
 _EOL: Final = re.compile(rb"[\r\n]")
 _DECODE_ERRORS: Final = (ValueError, RecursionError)  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -114,7 +115,12 @@ class StreamDecoder:
 
 
 class NdjsonDecoder(StreamDecoder):
-    """Concatenated or newline-separated JSON objects (``{..}{..}``, ``{..}\\n{..}``)."""
+    """Concatenated or newline-separated JSON objects (``{..}{..}``, ``{..}\\n{..}``).
+
+    Inside an object one regular expression skips everything but braces, stepping over complete strings, so the
+    Python loop runs once per brace. A string cut by the end of a read is continued by a linear string scanner, so
+    an object cut into many reads is never re-scanned from its start.
+    """
 
     framing = "ndjson"
 
@@ -122,6 +128,7 @@ class NdjsonDecoder(StreamDecoder):
         super().__init__()
         self._buf = bytearray()
         self._base = 0  # body offset of _buf[0]
+        self._start = 0  # index in _buf where the current object starts
         self._scan = 0  # index in _buf up to which the current object has been scanned
         self._depth = 0  # brace depth; 0 = between objects
         self._in_string = False
@@ -136,22 +143,19 @@ class NdjsonDecoder(StreamDecoder):
         self.offset += len(data)
         i = self._scan
         n = len(buf)
+        depth = self._depth
         while i < n:
-            if self._depth == 0:
-                # between objects: skip whitespace, then an object must start
-                while i < n and buf[i] in _WS:
-                    i += 1
+            if depth == 0:
+                i = _WS_RUN.match(buf, i).end()  # type: ignore[union-attr]  # always matches
                 if i == n:
                     break
                 if buf[i] != 0x7B:  # "{"
                     raise StreamViolation(
                         "expected a JSON object", offset=self._base + i, expected="'{'", actual=_show(buf[i : i + 20])
                     )
-                del buf[:i]
-                self._base += i
-                n = len(buf)
-                i = 1
-                self._depth = 1
+                self._start = i
+                depth = 1
+                i += 1
                 continue
             if self._in_string:
                 if self._escape:
@@ -168,35 +172,40 @@ class NdjsonDecoder(StreamDecoder):
                 else:
                     self._in_string = False
                 continue
-            m = _OUTSIDE.search(buf, i)
-            if m is None:
-                i = n
+            i = _SKIP.match(buf, i).end()  # type: ignore[union-attr]  # always matches
+            if i == n:
                 break
-            i = m.end()
-            ch = buf[m.start()]
-            if ch == 0x22:  # quote
+            ch = buf[i]
+            i += 1
+            if ch == 0x7B:
+                depth += 1
+            elif ch == 0x7D:
+                depth -= 1
+                if depth == 0:
+                    out.append((self._parse(bytes(buf[self._start : i]), self._base + self._start), self._base + i))
+            else:  # a string that does not end in this buffer
                 self._in_string = True
-            elif ch == 0x7B:
-                self._depth += 1
-            else:
-                self._depth -= 1
-                if self._depth == 0:
-                    out.append((self._parse(bytes(buf[:i])), self._base + i))
-                    del buf[:i]
-                    self._base += i
-                    n = len(buf)
-                    i = 0
-        if self._depth and n > MAX_OBJECT_BYTES:
-            raise StreamViolation("JSON object too large", offset=self._base, expected=MAX_OBJECT_BYTES, actual=n)
+        self._depth = depth
+        # drop what is consumed: everything before the current object (or all, between objects)
+        keep = self._start if depth else i
+        if keep:
+            del buf[:keep]
+            self._base += keep
+            i -= keep
+            self._start = 0
         self._scan = i
+        if depth and len(buf) > MAX_OBJECT_BYTES:
+            raise StreamViolation(
+                "JSON object too large", offset=self._base, expected=MAX_OBJECT_BYTES, actual=len(buf)
+            )
         return out
 
-    def _parse(self, raw: bytes) -> dict[str, Any]:
+    def _parse(self, raw: bytes, start: int) -> dict[str, Any]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise StreamViolation(
-                "invalid UTF-8 in a chunk", offset=self._base + exc.start, expected="UTF-8", actual=_show(raw)
+                "invalid UTF-8 in a chunk", offset=start + exc.start, expected="UTF-8", actual=_show(raw)
             ) from None
         try:
             obj = json.loads(text)
@@ -204,12 +213,12 @@ class NdjsonDecoder(StreamDecoder):
             pos = getattr(exc, "pos", 0) or 0
             raise StreamViolation(
                 f"malformed JSON chunk: {getattr(exc, 'msg', type(exc).__name__)}",
-                offset=self._base + len(text[:pos].encode("utf-8")),
+                offset=start + len(text[:pos].encode("utf-8")),
                 expected="a JSON object",
                 actual=_show(raw),
             ) from None
         if not isinstance(obj, dict):  # pragma: no cover - the scanner only cuts {...}
-            raise StreamViolation("expected a JSON object", offset=self._base, expected="object", actual=_show(raw))
+            raise StreamViolation("expected a JSON object", offset=start, expected="object", actual=_show(raw))
         return obj
 
     def close(self) -> None:
@@ -233,6 +242,7 @@ class SseDecoder(StreamDecoder):
         self._data: list[str] = []
         self._data_start = -1  # body offset of the event's first data line
         self._first = True
+        self._searched = 0  # bytes at the start of _buf known to hold no line end (a long line is scanned once)
 
     def feed(self, data: bytes) -> list[tuple[dict[str, Any], int]]:
         out: list[tuple[dict[str, Any], int]] = []
@@ -251,10 +261,11 @@ class SseDecoder(StreamDecoder):
             if buf[pos : pos + 3] == codecs.BOM_UTF8:
                 pos += 3
         n = len(buf)
+        search_from = max(pos, self._searched)
         while pos < n:
             if self._first:  # fewer than 3 bytes so far: wait for a possible BOM to complete
                 break
-            m = _EOL.search(buf, pos)
+            m = _EOL.search(buf, max(pos, search_from))
             if m is None:
                 break
             end = m.start()
@@ -272,6 +283,7 @@ class SseDecoder(StreamDecoder):
             pos = nxt
         del buf[:pos]
         self._base += pos
+        self._searched = 0 if self._first else len(buf)
         if len(buf) > MAX_OBJECT_BYTES:
             raise StreamViolation("SSE line too long", offset=self._base, expected=MAX_OBJECT_BYTES, actual=len(buf))
         return out
