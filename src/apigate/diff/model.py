@@ -100,6 +100,11 @@ RULES: Final[dict[str, tuple[Severity, str]]] = {
     "response-additional-properties-disallowed": ("compatible", "a response object no longer carries extra properties"),
     "response-alternative-added": ("warning", "a response value may match a new oneOf/anyOf alternative"),
     "response-alternative-removed": ("compatible", "a oneOf/anyOf alternative of a response value was removed"),
+    # drift of a live Keycloak's OpenID discovery document from what the pinned contract needs
+    "discovery-field-missing": ("breaking", "the discovery document lacks a field the contract requires"),
+    "discovery-value-missing": ("breaking", "a value the contract needs (a grant type, a signing algorithm) is not listed"),
+    "discovery-endpoint-moved": ("breaking", "an endpoint (issuer, token, JWKS, userinfo) is not where the contract has it"),
+    "discovery-value-added": ("compatible", "the server lists values the contract does not use"),
 }
 
 
