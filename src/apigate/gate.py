@@ -67,7 +67,7 @@ class Limit:
 
     @property
     def name(self) -> str:
-        return f"{self.metric}.{self.stat} {self.op} {_num(self.value)}"
+        return f"{self.metric}.{self.stat} {self.op} {self.value:g}"
 
 
 @dataclass(frozen=True)
