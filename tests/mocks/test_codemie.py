@@ -401,3 +401,41 @@ def test_break_validation_lax(make_mock: Callable[..., ASGIClient]) -> None:
     for top_k in (None, "ten", 1.5):
         assert mock.post(CHAT, json={"top_k": top_k}, headers=bearer(token)).status_code == 200
     assert mock.post(CHAT, json={"stream": 1}, headers=bearer(token)).status_code == 422
+
+
+def _stream(make_mock: Callable[..., ASGIClient], name: str, **values: Any) -> tuple[str, list[dict[str, Any]]]:
+    mock = make_mock(breaks=frozenset({name}), chunks=3, **values)
+    r = mock.post(CHAT, json={"text": "hi", "stream": True}, headers=bearer(password_token(mock)))
+    assert r.status_code == 200
+    return r.headers["content-type"], decode_ndjson(r.content)
+
+
+def test_break_stream_no_terminal(make_mock: Callable[..., ASGIClient]) -> None:
+    _, chunks = _stream(make_mock, "codemie.stream.no_terminal")
+    assert len(chunks) == 3 and not any(c["last"] for c in chunks)
+
+
+def test_break_stream_content_type(make_mock: Callable[..., ASGIClient]) -> None:
+    content_type, chunks = _stream(make_mock, "codemie.stream.content_type")
+    assert content_type.startswith("text/plain") and chunks[-1]["last"] is True
+
+
+def test_break_stream_final_mismatch(make_mock: Callable[..., ASGIClient]) -> None:
+    _, chunks = _stream(make_mock, "codemie.stream.final_mismatch")
+    assert chunks[-1]["generated"] != "".join(c["generated_chunk"] for c in chunks[:-1])
+
+
+def test_break_stream_after_end(make_mock: Callable[..., ASGIClient]) -> None:
+    _, chunks = _stream(make_mock, "codemie.stream.after_end")
+    assert [c["last"] for c in chunks] == [False, False, False, True, False]
+
+
+def test_every_codemie_and_keycloak_break_has_a_test() -> None:
+    from pathlib import Path
+
+    from apigate.mocks import BREAKS
+
+    here = Path(__file__).parent
+    text = (here / "test_codemie.py").read_text() + (here / "test_keycloak.py").read_text()
+    mine = [b for b in BREAKS if b.startswith(("codemie.", "keycloak."))]
+    assert [b for b in mine if f'"{b}"' not in text] == []

@@ -134,6 +134,13 @@ class _ServerThread:
         self.thread.join(timeout=10)
 
 
+def _stop_all(threads: list[_ServerThread]) -> None:
+    for t in threads:
+        t.server.should_exit = True  # all at once: they shut down in parallel
+    for t in threads:
+        t.stop()
+
+
 def _apps(settings: MockSettings, server: MockServer) -> list[Any]:
     from apigate.mocks.app import build_app, build_split_apps
 
@@ -165,16 +172,14 @@ def running_mock(
                 threads.append(_ServerThread(app, host, chosen + offset))
                 threads[-1].start()
         except ConfigError:
-            for t in threads:
-                t.stop()
+            _stop_all(threads)
             if attempt + 1 == attempts:
                 raise
             continue
         try:
             yield server
         finally:
-            for t in threads:
-                t.stop()
+            _stop_all(threads)
         return
 
 
