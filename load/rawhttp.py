@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import struct
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -25,6 +27,10 @@ from geventhttpclient.response import HTTPResponse
 __all__ = ["Connection", "ConnectionClosed", "Response", "request_once"]
 
 READ_SIZE = 65536
+# Linux kernel receive timestamps (SO_TIMESTAMPNS; not exported by Python's socket module): the time a packet
+# reached the host, whatever the load generator was busy with when it arrived.
+_SO_TIMESTAMPNS = 35 if sys.platform.startswith("linux") else None
+_TIMESPEC = struct.Struct("@qq")
 
 
 class ConnectionClosed(Exception):
@@ -57,12 +63,14 @@ class Response:
         return str(self.headers.get("content-type", ""))
 
     def iter_body(self) -> Iterator[tuple[bytes, float]]:
-        """(decoded body bytes, perf_counter() when the read holding them returned) until the body ends.
+        """(decoded body bytes, when they arrived) until the body ends.
 
+        "When" is a ``time.perf_counter()`` value: the kernel's receive timestamp of the newest packet in the read
+        when the platform gives one (Linux, plain TCP), else the moment the read returned.
         Raises :class:`ConnectionClosed` when the peer closes before the end of the body.
         """
         p = self._parser
-        now = time.perf_counter()
+        now = self._conn.last_arrival
         while True:
             if p.pieces:
                 data = b"".join(p.pieces)
@@ -70,8 +78,7 @@ class Response:
                 yield data, now
             if p.message_complete:
                 break
-            chunk = self._conn.recv()
-            now = time.perf_counter()
+            chunk, now = self._conn.recv_stamped()
             if not chunk:
                 # a body without length ends at close; a chunked or sized body is cut off
                 self._conn.close()
@@ -107,12 +114,22 @@ class Connection:
         self.host_header = parts.netloc
         self.timeout = timeout
         self._sock: socket.socket | None = None
+        self.kernel_stamps = False
+        self.last_arrival = 0.0  # arrival time (perf_counter scale) of the last read
+        self.read_lag = 0.0  # last read: seconds between the packet's arrival and the read returning
 
     def _connect(self) -> socket.socket:
         sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.kernel_stamps = False
         if self.https:
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+        elif _SO_TIMESTAMPNS is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self.kernel_stamps = True
+            except OSError:
+                pass
         return sock
 
     def close(self) -> None:
@@ -122,9 +139,28 @@ class Connection:
             finally:
                 self._sock = None
 
-    def recv(self) -> bytes:
-        assert self._sock is not None
-        return self._sock.recv(READ_SIZE)
+    def recv_stamped(self) -> tuple[bytes, float]:
+        """One read, and when its newest bytes arrived (perf_counter scale)."""
+        sock = self._sock
+        assert sock is not None
+        if not self.kernel_stamps:
+            data = sock.recv(READ_SIZE)
+            self.last_arrival = time.perf_counter()
+            self.read_lag = 0.0
+            return data, self.last_arrival
+        data, ancdata, _flags, _addr = sock.recvmsg(READ_SIZE, 64)
+        now_perf = time.perf_counter()
+        now_wall = time.time()
+        arrival = now_perf
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+                sec, nsec = _TIMESPEC.unpack_from(payload)
+                lag = now_wall - (sec + nsec * 1e-9)
+                if 0.0 <= lag < 60.0:  # a sane stamp: convert it to the perf_counter scale
+                    arrival = now_perf - lag
+        self.read_lag = now_perf - arrival
+        self.last_arrival = arrival
+        return data, arrival
 
     def done(self, parser: _Parser) -> None:
         if parser.should_close():
@@ -148,7 +184,7 @@ class Connection:
                 self._sock.sendall(raw)
                 parser = _Parser(method)
                 while not parser.headers_complete:
-                    data = self._sock.recv(READ_SIZE)
+                    data, _ = self.recv_stamped()
                     if not data:
                         raise ConnectionClosed("connection closed before the response headers")
                     parser.feed(data)

@@ -2,7 +2,10 @@
 
 Per request (``rawhttp`` reads the socket as bytes arrive; ``apigate.clients.stream`` splits and checks chunks):
 
-* ``codemie.stream.ttfc`` — request written → the read that completed the first chunk object returned;
+* ``codemie.stream.ttfc`` — request written → the first complete chunk object arrived. Arrival is the kernel's
+  receive timestamp of the packet that completed it (Linux ``SO_TIMESTAMPNS``, plain HTTP), so a busy load
+  generator does not add its own scheduling delay; elsewhere (TLS, other systems) the moment the read returned.
+  ``client.stream.read_lag`` is how long after arrival the first chunk was actually read (the generator's lag);
 * ``codemie.stream.inter_chunk`` — the gap between each pair of consecutive chunks (the terminal one included);
 * ``codemie.stream.total`` — request written → the terminal ``last: true`` chunk;
 * ``codemie.stream.chunks`` — chunks in the answer (a count, not ms).
@@ -10,7 +13,9 @@ Per request (``rawhttp`` reads the socket as bytes arrive; ``apigate.clients.str
 A stream that breaks its contract (bad Content-Type or framing, a sequence error, no terminal chunk, cut off)
 is a failure of ``codemie.stream`` with the reason. When the server is the embedded mock, its per-chunk stamps
 (``x_apigate_mock``) give the truth: ``truth.stream.ttfc`` (received → first chunk written, server clock),
-``truth.stream.inter_chunk`` and ``truth.stream.ttfc_error`` (client TTFC minus the server's, per request).
+``truth.stream.inter_chunk``, ``truth.stream.ttfc_error`` (client TTFC minus the server's, per request) and its two
+legs, ``truth.stream.request_leg`` (request written → server received) and ``truth.stream.delivery_leg`` (first
+chunk written → read by the client), from the shared host clock.
 Run alone with ``locust -f load/stream.py`` or through ``apigate load --scenario stream``.
 """
 
@@ -81,6 +86,7 @@ class CodemieStreamUser(User):
         stamps: list[Any] = []
         size = 0
         end_at = 0.0
+        read_lag = 0.0
         try:
             decoder = StreamDecoder.for_content_type(resp.content_type)
             validator = StreamValidator()
@@ -88,6 +94,8 @@ class CodemieStreamUser(User):
                 size += len(data)
                 for obj, offset in decoder.feed(data):
                     validator.add(obj, offset)
+                    if not arrivals:
+                        read_lag = self.conn.read_lag
                     arrivals.append(now)
                     stamps.append(obj.get("x_apigate_mock"))
                     if validator.ended and not end_at:
@@ -107,6 +115,8 @@ class CodemieStreamUser(User):
             self._failed(f"connection error: {type(exc).__name__}", sent)
             return
         self._record(sent, arrivals, end_at, stamps, size)
+        if self.conn.kernel_stamps:
+            RECORDING.add_sample("client.stream.read_lag", read_lag * 1000.0)
 
     def _record(self, sent: float, arrivals: list[float], end_at: float, stamps: list[Any], size: int) -> None:
         rec = RECORDING
@@ -125,6 +135,10 @@ class CodemieStreamUser(User):
             truth = (float(first["sent_at"]) - float(first["received_at"])) * 1000.0
             rec.add_sample("truth.stream.ttfc", truth)
             rec.add_sample("truth.stream.ttfc_error", ttfc - truth)
+            # where the difference goes (same host clock): request leg and first-chunk delivery leg
+            offset = time.time() - time.perf_counter()
+            rec.add_sample("truth.stream.request_leg", (float(first["received_at"]) - (sent + offset)) * 1000.0)
+            rec.add_sample("truth.stream.delivery_leg", ((arrivals[0] + offset) - float(first["sent_at"])) * 1000.0)
             prev_s = float(first["sent_at"])
             for s in stamps[1:]:
                 if isinstance(s, dict) and "sent_at" in s:

@@ -33,21 +33,22 @@ def free_port() -> int:
         return port
 
 
-def locustfile() -> Path:
-    return load_dir() / "locustfile.py"
+def locustfile(name: str = "locustfile.py") -> Path:
+    return load_dir() / name
 
 
 def locust_argv(options: LoadOptions, out_dir: Path, *, master_port: int | None = None) -> list[str]:
     """The command line of the local process (``master_port`` None) or of the master."""
     argv = [
         sys.executable, "-m", "locust",
-        "-f", str(locustfile()),
+        "-f", str(locustfile(options.locustfile)),
         "--headless",
         "-u", str(options.users),
         "-r", f"{options.spawn_rate:g}",
         "-t", f"{max(1, math.ceil(options.duration_s))}s",
         "--csv", str(out_dir / "locust"),
         "--html", str(out_dir / "locust.html"),
+        "--json-file", str(out_dir / "locust"),  # Locust's final stats (its CSV misses the last second)
         "--only-summary",
         "--loglevel", "INFO",
     ]
@@ -59,10 +60,10 @@ def locust_argv(options: LoadOptions, out_dir: Path, *, master_port: int | None 
     return argv + list(options.user_classes)
 
 
-def worker_argv(master_port: int) -> list[str]:
+def worker_argv(options: LoadOptions, master_port: int) -> list[str]:
     return [
         sys.executable, "-m", "locust",
-        "-f", str(locustfile()),
+        "-f", str(locustfile(options.locustfile)),
         "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port),
         "--loglevel", "INFO",
     ]
@@ -85,7 +86,7 @@ class LocustProcesses:
         self.main = self._spawn(locust_argv(self.options, self.out_dir, master_port=port), "locust.log")
         if port is not None:
             for i in range(self.options.workers):
-                self.workers.append(self._spawn(worker_argv(port), f"locust-worker-{i + 1}.log"))
+                self.workers.append(self._spawn(worker_argv(self.options, port), f"locust-worker-{i + 1}.log"))
 
     def _spawn(self, argv: list[str], log_name: str) -> subprocess.Popen[bytes]:
         log = (self.out_dir / log_name).open("wb")

@@ -61,6 +61,9 @@ class LoadOptions:
     max_failure_rate: float = 0.01
     mock: MockSettings = field(default_factory=MockSettings)
     progress_interval_s: float = 5.0
+    # advanced (benchmarks): another locustfile in load/ and explicit user classes instead of the scenario's
+    locustfile: str = "locustfile.py"
+    classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -80,6 +83,8 @@ class LoadOptions:
 
     @property
     def user_classes(self) -> tuple[str, ...]:
+        if self.classes:
+            return self.classes
         return USER_CLASSES_ALL if self.scenario == "all" else USER_CLASSES[self.scenario]
 
     def settings(self, *, with_mock: bool) -> dict[str, Any]:

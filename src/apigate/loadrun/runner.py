@@ -30,7 +30,7 @@ from apigate.loadrun.locust_process import LocustProcesses
 from apigate.loadrun.options import LoadOptions
 from apigate.metrics import build_summary, summarize
 
-__all__ = ["LoadResult", "run_load", "write_summary"]
+__all__ = ["LoadResult", "locust_request_counts", "run_load", "write_summary"]
 
 Progress = Callable[[str], None]
 
@@ -47,6 +47,15 @@ class LoadResult:
     message: str = ""
     interrupted: bool = False
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def locust_request_counts(out_dir: Path) -> dict[str, int]:
+    """Locust's own final request count per name (from ``locust.json``): an independent tally to compare with."""
+    try:
+        rows = json.loads((out_dir / "locust.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(r["name"]): int(r["num_requests"]) for r in rows if isinstance(r, dict) and "name" in r}
 
 
 def _stderr(line: str) -> None:
@@ -219,7 +228,7 @@ def write_summary(
     end = state.stopped_at or state.last_at or now
     extra: dict[str, Any] = {
         "complete": state.stopped_at is not None and not interrupted,
-        "locust": {"csv_prefix": "locust", "html": "locust.html", "log": "locust.log"},
+        "locust": {"csv_prefix": "locust", "html": "locust.html", "json": "locust.json", "log": "locust.log"},
     }
     if interrupted:
         extra["interrupted"] = True
