@@ -7,6 +7,7 @@ it from an :class:`apigate.config.Target`.
 
 from __future__ import annotations
 
+from apigate.clients._asgi import SyncASGITransport
 from apigate.clients._auth import TokenProvider
 from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, parse_retry_after
 from apigate.clients.basejump import BasejumpAuth, BasejumpClient, DatabaseSpec, Quickstart
@@ -38,6 +39,7 @@ __all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
     # HTTP plumbing
     "HttpSession",
     "RetryPolicy",
+    "SyncASGITransport",
     "Timeouts",
     "parse_retry_after",
     # stream parsing
