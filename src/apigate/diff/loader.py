@@ -191,7 +191,8 @@ class _Bundler:
                     node["$ref"] = self._rewrite(ref, base, prefix, where)
                 for key, value in node.items():
                     if isinstance(value, dict | list) and key != BUNDLE_KEY:
-                        stack.append((value, f"{where}/{key}"))
+                        token = str(key).replace("~", "~0").replace("/", "~1")
+                        stack.append((value, f"{where}/{token}"))
             elif isinstance(node, list):
                 stack.extend((value, f"{where}/{i}") for i, value in enumerate(node) if isinstance(value, dict | list))
 
@@ -202,21 +203,19 @@ class _Bundler:
         else:
             location = self._location(base, file_part)
             if location not in self.bundled:
-                self._embed(location, ref, where)
+                self._embed(location, ref, base, where)
             local = self.bundled[location] + fragment
         try:
             self.document.resolve(local)
         except DocumentError:
-            raise DocumentError(
-                f"{self.document.source}: unresolvable $ref {ref!r} at {where or '/'}"
-            ) from None
+            raise DocumentError(f"{base}: unresolvable $ref {ref!r} at {where or '/'}") from None
         return local
 
-    def _embed(self, location: str, ref: str, where: str) -> None:
+    def _embed(self, location: str, ref: str, base: str, where: str) -> None:
         try:
             text = self.reader(location)
         except DocumentError as exc:
-            raise DocumentError(f"{self.document.source}: unresolvable $ref {ref!r} at {where}: {exc}") from None
+            raise DocumentError(f"{base}: unresolvable $ref {ref!r} at {where}: {exc}") from None
         other = _parse(text, location)
         store = self.document.data.setdefault(BUNDLE_KEY, {})
         key = str(len(store))

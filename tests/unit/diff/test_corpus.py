@@ -52,7 +52,8 @@ def test_a_document_compared_with_itself_has_no_finding(case: str) -> None:
 
 def test_every_rule_has_a_corpus_pair() -> None:
     covered = {rule for case in CASES for _severity, rule, _location in _expected(case)["findings"]}
-    assert set(RULES) - covered == set()
+    document_rules = {rule for rule in RULES if not rule.startswith("discovery-")}  # those: test_drift.py
+    assert document_rules - covered == set()
 
 
 def test_compatible_only_pairs_have_no_breaking_or_warning_finding() -> None:
