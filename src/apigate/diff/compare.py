@@ -26,6 +26,12 @@ def _template(path: str) -> str:
     return _PARAM.sub("{}", path.rstrip("/") or "/")
 
 
+def _status(key: object) -> str:
+    """``200``, ``2XX`` (any case) or ``default``."""
+    text = str(key)
+    return "default" if text.lower() == "default" else text.upper()
+
+
 def _media(name: str) -> str:
     return name.split(";", 1)[0].strip().lower()
 
@@ -249,8 +255,8 @@ class _Differ:
     # -- responses --------------------------------------------------------------------------------------------------
 
     def _responses(self, old_raw: Any, new_raw: Any) -> None:
-        old = {str(k).upper(): v for k, v in old_raw.items()} if isinstance(old_raw, Mapping) else {}
-        new = {str(k).upper(): v for k, v in new_raw.items()} if isinstance(new_raw, Mapping) else {}
+        old = {_status(k): v for k, v in old_raw.items()} if isinstance(old_raw, Mapping) else {}
+        new = {_status(k): v for k, v in new_raw.items()} if isinstance(new_raw, Mapping) else {}
         removed = [s for s in old if self._match(s, new) is None]
         added = [s for s in new if s not in old and not (s.endswith("XX") and any(o[0] == s[0] and o not in new for o in old))]
         success_removed = [s for s in removed if s.startswith("2")]
