@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Final
 
 from apigate.gate import GateResult
+from apigate.redact import redact
 from apigate.summary import Summary
 
-__all__ = ["delta", "ms", "run_line", "verdict_title"]
+__all__ = ["delta", "ms", "redact_markup", "run_line", "verdict_title"]
+
+_TAG: Final = re.compile(r"(<[^<>]*>)")
+_ATTRIBUTE: Final = re.compile(r'(=")([^"]*)(")')
+
+
+def redact_markup(document: str) -> str:
+    """:func:`redact` applied to each text node and attribute value of an XML/HTML document, never across markup.
+
+    (Redacting the whole document at once could let a ``secret=value`` pattern swallow the ``</tag>`` after it.)
+    """
+    parts = _TAG.split(document)
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag: only its quoted attribute values
+            parts[i] = _ATTRIBUTE.sub(lambda m: m.group(1) + redact(m.group(2)) + m.group(3), part)
+        else:
+            parts[i] = redact(part)
+    return "".join(parts)
 
 
 def ms(value: float | None) -> str:

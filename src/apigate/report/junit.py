@@ -6,7 +6,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from apigate.gate import GateResult
-from apigate.redact import redact
+from apigate.report._common import redact_markup
 from apigate.summary import ApiContract, Summary
 
 __all__ = ["render_junit"]
@@ -81,4 +81,4 @@ def render_junit(summary: Summary, gate: GateResult | None = None) -> str:
     )
     root.extend(suites)
     ElementTree.indent(root)
-    return redact(ElementTree.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
+    return redact_markup(ElementTree.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
