@@ -4,6 +4,7 @@ person writes) must diff as unchanged; one real change in the rewritten copy mus
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -93,3 +94,29 @@ def test_a_real_change_inside_a_rewritten_copy_is_still_found() -> None:
          f"POST {path} response 200 application/x-ndjson: body.last")
         for path in ("/v1/assistants/{assistant_id}/model", "/v1/assistants/slug/{slug}/model")
     }
+
+
+def _required_properties(api: str) -> list[tuple[str, str]]:
+    schemas = _load(api)["components"]["schemas"]
+    return [(name, prop) for name, schema in schemas.items()
+            for prop in schema.get("required", []) if prop in schema.get("properties", {})]
+
+
+@pytest.mark.parametrize("api", CONTRACTS)
+def test_removing_any_required_property_is_found_there_and_only_there(api: str) -> None:
+    original = _load(api)
+    old = parse_document(json.dumps(original, default=str), f"{api}.yaml")
+    cases = _required_properties(api)
+    assert cases
+    for schema_name, prop in cases:
+        changed = copy.deepcopy(original)
+        schema = changed["components"]["schemas"][schema_name]
+        schema["required"].remove(prop)
+        del schema["properties"][prop]
+        findings = diff_documents(old, parse_document(json.dumps(changed, default=str), f"{api}-changed.json"))
+        rules = {f.rule for f in findings}
+        assert rules, (schema_name, prop)
+        assert rules <= {"response-required-property-removed", "request-property-removed"}, (schema_name, prop, rules)
+        for f in findings:
+            if f.rule in ("response-required-property-removed", "request-property-removed"):
+                assert f.where.endswith(f".{prop}"), (schema_name, prop, f)
