@@ -193,6 +193,9 @@ FIELDS: Final = (
 )
 
 
+BY_KEY: Final = {**{f.camel: f for f in FIELDS}, **{f.name: f for f in FIELDS}}
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     conversation_id: str
@@ -223,19 +226,19 @@ def parse_chat_body(raw: bytes, content_type: str | None, *, lax_top_k: bool = F
                                                                          "object to extract fields from", body)])
     errors: list[dict[str, Any]] = []
     values: dict[str, Any] = {}
-    for f in FIELDS:
-        for key in (f.name, f.camel) if f.camel != f.name else (f.name,):
-            if key not in body:
-                continue
-            value = body[key]
-            if lax_top_k and f.name == "top_k":
-                pass
-            elif value is None:
-                if not f.nullable:
-                    f.check(value, ("body", key), errors)
-            else:
+    for key, value in body.items():
+        f = BY_KEY.get(key)
+        if f is None:
+            continue  # unknown keys are ignored
+        if lax_top_k and f.name == "top_k":
+            pass
+        elif value is None:
+            if not f.nullable:
                 f.check(value, ("body", key), errors)
-            values.setdefault(f.name, value)
+        else:
+            f.check(value, ("body", key), errors)
+        if key == f.name or f.name not in values:  # snake_case wins over camelCase
+            values[f.name] = value
     if errors:
         raise ValidationFailed(errors)
     conversation = values.get("conversation_id")

@@ -11,7 +11,6 @@ import dataclasses
 import importlib
 from typing import Final
 
-from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apigate.config import DEMO
@@ -20,13 +19,34 @@ from apigate.mocks._common import JSONAnswer, stamp_entry
 from apigate.mocks.faults import with_faults
 from apigate.mocks.settings import MockSettings
 
-__all__ = ["SERVICES", "build_app", "build_split_apps"]
+__all__ = ["SERVICES", "PrefixRouter", "build_app", "build_split_apps"]
 
 SERVICES: Final = ("keycloak", "codemie", "basejump")
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await JSONAnswer({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+
+
+class PrefixRouter:
+    """Dispatch on fixed path prefixes (cheaper than Starlette's Mount regexes: every request passes here).
+
+    As a Starlette ``Mount`` does, the prefix is appended to ``root_path`` and ``path`` is left whole.
+    """
+
+    def __init__(self, mounts: dict[str, ASGIApp]) -> None:
+        self.mounts = [(prefix.rstrip("/"), app) for prefix, app in mounts.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return  # no lifespan: the mocks keep no resources
+        path: str = scope["path"]
+        for prefix, app in self.mounts:
+            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+                scope["root_path"] = scope.get("root_path", "") + prefix
+                await app(scope, receive, send)
+                return
+        await _not_found(scope, receive, send)
 
 
 def _basejump(settings: MockSettings) -> ASGIApp | None:
@@ -45,15 +65,15 @@ def build_app(settings: MockSettings | None = None, *, key: keycloak.RealmKey | 
     """The three mocks on one origin, under the real path prefixes, each behind its fault injector."""
     settings = settings or MockSettings()
     key = key or keycloak.RealmKey()
-    routes = [
-        Mount(DEMO.keycloak_prefix, app=with_faults(keycloak.create_app(settings, key=key), settings, "keycloak")),
-        Mount(DEMO.codemie_prefix, app=with_faults(
-            codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=DEMO.keycloak_prefix), settings, "codemie")),
-    ]
+    mounts = {
+        DEMO.codemie_prefix: with_faults(
+            codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=DEMO.keycloak_prefix), settings, "codemie"),
+        DEMO.keycloak_prefix: with_faults(keycloak.create_app(settings, key=key), settings, "keycloak"),
+    }
     basejump = _basejump(settings)
     if basejump is not None:
-        routes.append(Mount(DEMO.basejump_prefix, app=with_faults(basejump, settings, "basejump")))
-    return stamp_entry(Router(routes=routes, default=_not_found))
+        mounts[DEMO.basejump_prefix] = with_faults(basejump, settings, "basejump")
+    return stamp_entry(PrefixRouter(mounts))
 
 
 def build_split_apps(
@@ -67,12 +87,10 @@ def build_split_apps(
     key = key or keycloak.RealmKey()
     apps: dict[str, ASGIApp] = {
         "keycloak": with_faults(keycloak.create_app(settings, key=key), settings, "keycloak"),
-        "codemie": Router(routes=[Mount(DEMO.codemie_prefix, app=with_faults(
-            codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=""), settings, "codemie"))],
-            default=_not_found),
+        "codemie": PrefixRouter({DEMO.codemie_prefix: with_faults(
+            codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=""), settings, "codemie")}),
     }
     basejump = _basejump(settings)
     if basejump is not None:
-        apps["basejump"] = Router(routes=[Mount(DEMO.basejump_prefix, app=with_faults(basejump, settings, "basejump"))],
-                                  default=_not_found)
+        apps["basejump"] = PrefixRouter({DEMO.basejump_prefix: with_faults(basejump, settings, "basejump")})
     return {name: stamp_entry(app) for name, app in apps.items()}

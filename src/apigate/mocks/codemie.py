@@ -20,17 +20,20 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from apigate.config import DEMO
 from apigate.mocks._bearer import InvalidToken, TokenVerifier
@@ -287,6 +290,28 @@ def _matches(assistant: Assistant, filters: Mapping[str, Any]) -> bool:
     return True
 
 
+CHAT_PATH: Final = re.compile(r"/v1/assistants/([^/]+)/model")
+
+
+class CodemieApp(Starlette):
+    """Starlette, plus a direct path for ``POST /v1/assistants/{id}/model``: the chat is what load runs hammer,
+    so it skips the router and the exception middlewares (the mock must never be a benchmark's bottleneck)."""
+
+    codemie: _CodeMie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = CHAT_PATH.fullmatch(get_route_path(scope))
+            if match is not None:
+                scope["app"] = self
+                assistant_id = match.group(1)
+                cm = self.codemie
+                response = await cm.chat(Request(scope, receive), cm.by_id.get(assistant_id), "id", assistant_id)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: MockSettings | None = None, *, jwks: Mapping[str, Any], keycloak_prefix: str = DEMO.keycloak_prefix,
     realm: str = DEMO.realm,
@@ -348,7 +373,7 @@ def create_app(
         return JSONAnswer({"status": "healthy", "memory_usage_mb": round(rss_kb / 1024, 1), "cpu_percent": 0.0,
                            "worker_pid": os.getpid()})
 
-    app = Starlette(
+    app = CodemieApp(
         routes=[
             Route("/v1/assistants/{assistant_id}/model", chat_by_id, methods=["POST"]),
             Route("/v1/assistants/slug/{slug}/model", chat_by_slug, methods=["POST"]),
@@ -363,5 +388,5 @@ def create_app(
         ],
         exception_handlers={HTTPException: http_exception_handler},
     )
-    app.state.codemie = cm
+    app.codemie = cm
     return app
