@@ -88,3 +88,9 @@ def test_cut_rate_zero_never_cuts(make_mock: Callable[..., ASGIClient]) -> None:
         chunks = decode_ndjson(mock.post(CHAT, json={"stream": True},
                                          headers={"Authorization": f"Bearer {token}"}).content)
         assert chunks[-1]["last"] is True
+
+
+def test_error_rate_uses_basejumps_envelope(make_mock: Callable[..., ASGIClient]) -> None:
+    pytest.importorskip("apigate.mocks.basejump")
+    r = make_mock(error_rate=1.0, error_status=502).post(f"{DEMO.basejump_prefix}/account/user", json={})
+    assert r.status_code == 502 and set(r.json()) == {"detail"}

@@ -128,3 +128,10 @@ def test_apigate_mock_prints_urls_and_credentials_then_exits_0_on_sigint() -> No
                 proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_basejump_is_mounted_under_its_prefix_when_built() -> None:
+    pytest.importorskip("apigate.mocks.basejump")
+    with running_mock() as server:
+        r = httpx.get(f"{server.urls['basejump']}/openapi.json")
+        assert r.status_code == 200 and r.json()["openapi"].startswith("3.1")
