@@ -1,0 +1,78 @@
+"""``apigate contract``: the schemathesis-driven contract suite against the configured target (or the embedded mock)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "run the contract suite (schemathesis + apigate's own checks) and write JUnit XML"
+
+_APIS = ("codemie", "keycloak", "basejump", "all")
+CONTRACT_TOKEN_LIFETIME_S = 5
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from apigate.contract.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_WORKERS
+    from apigate.mocks.settings import MockSettings
+
+    parser.add_argument("--api", choices=_APIS, default="all", help="which API to check (default: all)")
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
+                        help=f"generated examples per operation and phase (default {DEFAULT_MAX_EXAMPLES})")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="report folder (default: reports/<UTC timestamp>-contract/)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+                        help=f"concurrent schemathesis workers per API (default {DEFAULT_WORKERS})")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list the checks of passing operations too")
+    parser.add_argument("--list-breaks", action="store_true", help=argparse.SUPPRESS)
+    # Knobs of the embedded mock (used only when it is started here, i.e. not every service is live);
+    # --break NAME switches on one of the catalogued contract breaks (the self-test uses it).
+    MockSettings.add_arguments(parser)
+    # The embedded mock started for a contract run issues short-lived Keycloak tokens, so that an expired token
+    # signed by the realm's real key exists by the time the auth probes run (the suite renews its own tokens).
+    # Latencies only slow a contract run down, so its mock answers quickly; a stream still takes long enough
+    # (first chunk after 50 ms) for the "headers before the first chunk" check to be judged.
+    parser.set_defaults(access_token_lifetime_s=CONTRACT_TOKEN_LIFETIME_S, first_chunk_ms=50.0,
+                        chunk_interval_ms=5.0, chat_latency_ms=0.0, basejump_message_latency_ms=0.0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from apigate.config import load_target
+    from apigate.contract.report import render_text
+    from apigate.contract.runner import ALL_APIS, default_out_dir, run_contract
+    from apigate.errors import UsageError
+    from apigate.mocks.settings import BREAKS, MockSettings
+
+    if args.list_breaks:
+        for name, text in BREAKS.items():
+            print(f"{name}: {text}")
+        return 0
+    if args.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    apis = ALL_APIS if args.api == "all" else (args.api,)
+    settings = MockSettings.from_args(args)
+    target = load_target()  # raises ConfigError (exit 2) on a bad APIGATE_* value
+    out_dir: Path = args.out if args.out is not None else default_out_dir()
+
+    def echo(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if target.needs_mock:
+        from apigate.mocks import MockProcess
+
+        # its own process: the mock and schemathesis each get a core (and no GIL between them)
+        with MockProcess(settings) as server:
+            target = load_target(server.origin)
+            echo(f"apigate contract: embedded mock at {server.origin}")
+            result = run_contract(target, apis, args.max_examples, out_dir, workers=args.workers,
+                                  seed=settings.seed, mock_settings=settings, progress=echo)
+    else:
+        if settings.breaks:
+            raise UsageError("--break applies to the embedded mock, but every service is live")
+        result = run_contract(target, apis, args.max_examples, out_dir, workers=args.workers, seed=settings.seed,
+                              progress=echo)
+    sys.stdout.write(render_text(result, verbose=args.verbose))
+    print(f"reports: {out_dir}", file=sys.stderr)
+    return result.exit_code

@@ -1,0 +1,176 @@
+"""One API through schemathesis' engine (the one behind ``st run``): config, schema, events -> :class:`ApiResult`.
+
+Every default check runs (schemathesis 4 enables them all), plus apigate's (:mod:`apigate.contract.checks`), in
+the examples, coverage, fuzzing and stateful phases. Known-good ids from the fixtures are pinned as parameter
+values, so generated requests reach real resources; a few per-operation settings say what the contract says
+but schemathesis cannot read from it (see :data:`CREDENTIAL_OPERATIONS`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from apigate.contract.auth import CredentialSource, install_auth
+from apigate.contract.documents import Contract
+from apigate.contract.results import ApiResult
+from apigate.errors import DocumentError
+from apigate.redact import redact
+
+__all__ = ["EngineOptions", "run_engine"]
+
+# Operations whose contract documents 400 for a well-formed request carrying credentials or values that do not
+# exist (Keycloak's unknown user / inactive refresh token rows; Basejump's failed connection test). Schemathesis
+# exempts such 400s itself only when a security scheme names the operation as its tokenUrl; these contracts
+# document them in the responses instead, so positive_data_acceptance is told the same thing explicitly.
+CREDENTIAL_OPERATIONS: Final[dict[str, tuple[str, ...]]] = {
+    "keycloak": ("/realms/{realm}/protocol/openid-connect/token",),
+    "basejump": ("/connection/database/",),
+}
+_POSITIVE_STATUSES: Final = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    max_examples: int
+    workers: int = 2
+    seed: int | None = None
+    request_timeout: float = 30.0
+    phases: Sequence[str] = ("examples", "coverage", "fuzzing", "stateful")
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # pinned values, "path.realm": "codemie-prod"
+
+
+def build_config(contract: Contract, base_url: str, options: EngineOptions) -> Any:
+    from schemathesis.config import SchemathesisConfig
+
+    data: dict[str, Any] = {
+        "base-url": base_url,
+        "workers": options.workers,
+        "request-timeout": options.request_timeout,
+        "cache": {"enabled": False},
+        "generation": {"max-examples": options.max_examples, "database": "none"},
+        "phases": {name: {"enabled": name in options.phases} for name in ("examples", "coverage", "fuzzing",
+                                                                           "stateful")},
+        "parameters": dict(options.parameters),
+        "operations": [
+            {"include-path": path,
+             "checks": {"positive_data_acceptance": {"expected-statuses": list(_POSITIVE_STATUSES)}}}
+            for path in CREDENTIAL_OPERATIONS.get(contract.api, ())
+        ],
+    }
+    if options.seed is not None:
+        data["seed"] = options.seed
+    return SchemathesisConfig.from_dict(data)
+
+
+def load_schema(contract: Contract, base_url: str, options: EngineOptions, credentials: CredentialSource) -> Any:
+    import schemathesis
+    from schemathesis.config import ConfigError as SchemathesisConfigError
+    from schemathesis.core.errors import InvalidSchema, LoaderError
+
+    import apigate.contract.checks  # noqa: F401 - registers apigate's checks with schemathesis
+
+    try:
+        schema = schemathesis.openapi.from_dict(contract.raw(), config=build_config(contract, base_url, options))
+    except (LoaderError, InvalidSchema, SchemathesisConfigError) as exc:
+        raise DocumentError(f"{contract.source}: schemathesis cannot load it: {redact(str(exc)).splitlines()[0]}") \
+            from None
+    install_auth(schema, contract, credentials)
+    schema.hook("filter_case")(_semantically_valid)
+    return schema
+
+
+# Body fields whose contract documents a meaning JSON Schema cannot state: their value must itself be a valid JSON
+# Schema (CodeMie's structured-output schema; an invalid one is documented to answer 422). Positive cases must be
+# valid per the contract, so generated positive cases holding an invalid schema there are dropped.
+_SCHEMA_VALUED_FIELDS: Final = ("output_schema", "outputSchema")
+
+
+def _semantically_valid(context: Any, case: Any) -> bool:
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return True
+    from jsonschema import exceptions, validators
+
+    for name in _SCHEMA_VALUED_FIELDS:
+        value = case.body.get(name)
+        if isinstance(value, dict):
+            try:
+                validators.validator_for(value).check_schema(value)
+            except (exceptions.SchemaError, exceptions.UnknownType, RecursionError, TypeError, ValueError):
+                return False
+    return True
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), text)
+
+
+def _reason(failure: Any) -> str:
+    title = str(getattr(failure, "title", "") or "")
+    message = str(getattr(failure, "message", "") or "")
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    detail = "; ".join(lines[:3])
+    return f"{title}: {detail}" if detail and title else (title or detail or type(failure).__name__)
+
+
+def run_engine(
+    contract: Contract,
+    base_url: str,
+    options: EngineOptions,
+    credentials: CredentialSource,
+    result: ApiResult,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Run schemathesis' phases for ``contract`` against ``base_url`` and record every check into ``result``."""
+    from schemathesis.engine import Status, events, from_schema
+
+    schema = load_schema(contract, base_url, options, credentials)
+    for op in contract.operations():
+        result.operation(op.label)
+    started = time.perf_counter()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            _record_scenario(event, result)
+        elif isinstance(event, events.NonFatalError):
+            label = event.label if event.label in result.operations else "schemathesis"
+            message = redact(str(event.info.format() if hasattr(event.info, "format") else event.value))
+            result.operation(label).add_failure_text("schemathesis.error", _first_line(message), message)
+        elif isinstance(event, events.PhaseFinished) and progress is not None:
+            if event.status != Status.SKIP:
+                progress(f"  {contract.api}: {event.phase.name.value} {event.status.value}"
+                         f" ({time.perf_counter() - started:.1f}s)")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+        elif isinstance(event, events.EngineFinished):
+            for failure in event.failures:
+                result.operation("schemathesis").add_failure_text("after_run", _reason(failure), str(failure))
+
+
+def _record_scenario(event: Any, result: ApiResult) -> None:
+    from schemathesis.engine import Status
+
+    recorder = event.recorder
+    if event.status == Status.SKIP:
+        label = event.label or recorder.label
+        op = result.operation(label) if label in result.operations else None
+        if op is not None and op.checks == 0 and event.skip_reason:
+            op.skipped = str(event.skip_reason)
+        return
+    for case_id, nodes in recorder.checks.items():
+        case_node = recorder.cases.get(case_id)
+        label = case_node.value.operation.label if case_node is not None else (event.label or recorder.label)
+        op = result.operation(label)
+        for node in nodes:
+            op.checks += 1
+            info = node.failure_info
+            if node.status == Status.FAILURE and info is not None:
+                curl = info.code_sample or ""
+                if info.steps and len(info.steps) > 1:
+                    curl = "\n".join(step.curl for step in info.steps)
+                op.add_failure_text(node.name, _reason(info.failure), str(info.failure), curl=curl)
+            elif node.status == Status.ERROR:
+                op.add_failure_text(node.name, "the check crashed", "")

@@ -1,0 +1,142 @@
+"""Plumbing of apigate's explicit checks: send one request, judge the answer, record it with a redacted curl.
+
+An explicit check is a named expectation about one exchange (``auth.expired_token`` on ``GET /v1/user``: 401 with
+the error envelope). :class:`Prober` sends it with httpx, and records a pass or a failure (one-line reason, curl)
+into the API's :class:`~apigate.contract.results.ApiResult`. Transport failures on the way count as failures of the
+check (a server that resets the connection on some input broke its contract), except when nothing at all answers:
+that is the caller's connection error (exit code 2).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from apigate.contract.envelopes import check_error_body
+from apigate.contract.results import ApiResult
+from apigate.errors import ConnectError, ContractViolation
+from apigate.redact import redact
+
+__all__ = ["Exchange", "Prober", "curl"]
+
+_NOISE_HEADERS = frozenset({"content-length", "user-agent", "accept-encoding", "connection", "accept"})
+
+
+def curl(method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | str | None = None) -> str:
+    """A reproducible curl command line, secrets redacted."""
+    parts = ["curl", "-X", method.upper()]
+    for name, value in (headers or {}).items():
+        if name.lower() in _NOISE_HEADERS:
+            continue
+        parts += ["-H", f"{name}: {value}"]
+    if body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        parts += ["-d", text]
+    parts.append(url)
+    return redact(" ".join(shlex.quote(part) for part in parts))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    status: int
+    response_headers: httpx.Headers
+    content: bytes
+
+    @property
+    def curl(self) -> str:
+        return curl(self.method, self.url, self.headers, self.body)
+
+    @property
+    def content_type(self) -> str | None:
+        value = self.response_headers.get("content-type")
+        return str(value) if value is not None else None
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            raise ContractViolation("body is not JSON", expected="JSON", actual=self.content[:120]) from None
+
+
+class Prober:
+    """Sends explicit checks for one API and records them into ``result``."""
+
+    def __init__(self, api: str, result: ApiResult, *, client: httpx.Client | None = None,
+                 timeout: float = 30.0) -> None:
+        self.api = api
+        self.result = result
+        self.client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._owns = client is None
+
+    @property
+    def notes(self) -> list[str]:
+        return self.result.notes
+
+    def close(self) -> None:
+        if self._owns:
+            self.client.close()
+
+    def __enter__(self) -> Prober:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None,
+             json_body: Any = None, form: Mapping[str, str] | None = None,
+             params: Mapping[str, str] | None = None) -> Exchange:
+        request = self.client.build_request(method, url, headers=dict(headers or {}), content=body, json=json_body,
+                                            data=dict(form) if form is not None else None, params=params)
+        try:
+            response = self.client.send(request)
+        except httpx.ConnectError as exc:
+            raise ConnectError(f"cannot connect to {redact(str(request.url))}: {redact(str(exc))}",
+                               method=method, url=str(request.url)) from exc
+        except httpx.TransportError as exc:
+            # the server took the request and then failed it: that is the API's failure, recorded by check()
+            raise ContractViolation(f"transport failure: {type(exc).__name__}: {redact(str(exc))}",
+                                    expected="an HTTP answer", actual=type(exc).__name__) from exc
+        sent_headers = {k: v for k, v in request.headers.items()}
+        return Exchange(method.upper(), str(request.url), sent_headers, request.content or None,
+                        response.status_code, response.headers, response.content)
+
+    def check(self, operation: str, name: str, action: Callable[[], Exchange | None],
+              judge: Callable[[Exchange], None] | None = None) -> Exchange | None:
+        """Run ``action`` (send a request), then ``judge`` it; record one check on ``operation``."""
+        exchange: Exchange | None = None
+        try:
+            exchange = action()
+            if exchange is not None and judge is not None:
+                judge(exchange)
+        except AssertionError as exc:
+            self.result.record(operation, name, exc, curl=exchange.curl if exchange is not None else "")
+            return exchange
+        self.result.record(operation, name, None)
+        return exchange
+
+    # -- common judgements -----------------------------------------------------------------------------------
+    def expect_error(self, statuses: int | tuple[int, ...]) -> Callable[[Exchange], None]:
+        """The answer has one of ``statuses`` and the service's documented error body."""
+        wanted = (statuses,) if isinstance(statuses, int) else statuses
+
+        def judge(exchange: Exchange) -> None:
+            if exchange.status not in wanted:
+                raise ContractViolation(f"answered {exchange.status}", expected=list(wanted),
+                                        actual=_snippet(exchange))
+            check_error_body(self.api, exchange.status, exchange.content_type, exchange.content)
+
+        return judge
+
+
+def _snippet(exchange: Exchange) -> str:
+    text = exchange.content[:160].decode("utf-8", "replace")
+    return redact(f"{exchange.status} {text}")
