@@ -159,7 +159,6 @@ def test_every_quickstart_step(bj: ASGIClient) -> None:
     for name in ("msg_uuid", "result_uuid", "prompt_uuid", "parent_msg_uuid"):
         assert is_uuid(message[name])
     assert message["verified"] is False and message["can_verify"] is True
-    assert ok(bj.get(f"{BASE}/account/team/", headers=bearer(s.access))) == [team]
 
 
 def test_messages_are_deterministic_and_chained(bj: ASGIClient) -> None:
@@ -266,7 +265,6 @@ def test_bearer_endpoints_reject_missing_or_invalid_tokens(bj: ASGIClient, path:
 def test_a_refresh_token_is_not_an_access_token(bj: ASGIClient, path: str, kwargs: dict[str, Any]) -> None:
     s = user(bj)
     assert "access token" in detail(bj.post(BASE + path, headers=bearer(s.refresh), **kwargs), 401)
-    assert bj.get(f"{BASE}/account/team/", headers=bearer(s.refresh)).status_code == 401
 
 
 @pytest.mark.parametrize("path", ["/auth/access_token/", "/auth/access-token/"])
@@ -490,7 +488,10 @@ def test_chat_validation(bj: ASGIClient) -> None:
         "loc"] == ["body", "timestamp"]
     team = _team_of(bj, chat)
     assert validation(s.post(f"/chat/team/{team}/", json={"messages": "hi"}))[0]["loc"] == ["body", "messages"]
+    assert validation(s.post(f"/chat/team/{team}/", json={"messages": None}))[0]["loc"] == ["body", "messages"]
     assert validation(s.post(f"/chat/team/{team}/", json=[]))[0]["loc"] == ["body"]
+    assert validation(s.post(f"/chat/team/{team}/", content=b"null",
+                             headers={"Content-Type": "application/json"}))[0]["loc"] == ["body"]
     ok(s.post(f"/chat/team/{team}/", json={}))
     validation(s.post(f"/connection/{UNKNOWN}/team/", json={}))
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 __all__ = [
+    "ABSENT",
     "DATABASE_TYPES",
     "ROLES",
     "SSL_MODES",
@@ -28,6 +29,7 @@ DATABASE_TYPES: Final = ("postgres", "mysql", "redshift", "sql_server", "snowfla
 SSL_MODES: Final = ("require", "verify-ca", "verify-full")
 VERIFY_MODES: Final = frozenset({"verify-ca", "verify-full"})
 _MISSING: Final = object()
+ABSENT: Final = object()  # no request body at all (unlike a JSON ``null``)
 
 Loc = tuple[str | int, ...]
 
@@ -143,11 +145,11 @@ class Errors:
 
 
 def parse_json_body(raw: bytes, content_type: str, errors: Errors, *, required: bool) -> Any:
-    """The decoded JSON body (``_MISSING`` handling as FastAPI: an absent body is ``None``)."""
+    """The decoded JSON body; :data:`ABSENT` when there is none (an error when it is ``required``)."""
     if not raw:
         if required:
             errors.missing(("body",))
-        return None
+        return ABSENT
     media = content_type.split(";", 1)[0].strip().lower()
     if media and not (media == "application/json" or (media.startswith("application/") and media.endswith("+json"))):
         # FastAPI hands a non-JSON body to the model as bytes, which is not an object
@@ -166,6 +168,8 @@ def parse_json_body(raw: bytes, content_type: str, errors: Errors, *, required: 
 
 def database_connection(body: Any, errors: Errors, *, allow_mssql: bool = False) -> dict[str, Any] | None:
     """``POST /connection/database/``: the fields of the core's ``DBConnSchema`` and its two cross-field rules."""
+    if body is ABSENT:
+        return None
     data = errors.model(body, ("body",))
     if data is None:
         return None
@@ -229,6 +233,8 @@ def database_connection(body: Any, errors: Errors, *, allow_mssql: bool = False)
 
 def team_uuids(body: Any, errors: Errors) -> list[str] | None:
     """``POST /connection/{conn_uuid}/team/``: ``{"team_uuids": [uuid, ...]}``."""
+    if body is ABSENT:
+        return None
     data = errors.model(body, ("body",))
     if data is None:
         return None
@@ -243,16 +249,15 @@ def team_uuids(body: Any, errors: Errors) -> list[str] | None:
 
 
 def chat_history(body: Any, errors: Errors) -> list[dict[str, Any]] | None:
-    """``POST /chat/team/{team_uuid}/``'s optional ``{"messages": [{role?, content?}, ...]}``."""
-    if body is None:
+    """``POST /chat/team/{team_uuid}/``'s optional ``{"messages": [{role?, content?}, ...]}`` (not ``null``)."""
+    if body is ABSENT:
         return []
     data = errors.model(body, ("body",))
     if data is None:
         return None
-    raw = data.get("messages")
-    if raw is None:
+    if "messages" not in data:
         return []
-    items = errors.array(raw, ("body", "messages"))
+    items = errors.array(data["messages"], ("body", "messages"))  # not nullable (the contract's list)
     if items is None:
         return None
     out: list[dict[str, Any]] = []
@@ -269,6 +274,8 @@ def chat_history(body: Any, errors: Errors) -> list[dict[str, Any]] | None:
 
 def chat_prompt(body: Any, errors: Errors) -> tuple[str, str | None] | None:
     """``POST /chat/{chat_uuid}/message/``: the core's ``ChatPrompt`` ``{prompt, timestamp?}``."""
+    if body is ABSENT:
+        return None
     data = errors.model(body, ("body",))
     if data is None:
         return None

@@ -7,7 +7,6 @@ Routes are relative to the service URL (``.../api/v1``); every path ends with ``
     POST /auth/access_token/?user_uuid=                   an access token          (Bearer refresh token)
     POST /auth/access-token/?user_uuid=                   the same (v1.2.0 dashed alias)
     POST /account/team/?team_name=[&team_desc=]           create a team            (Bearer access token)
-    GET  /account/team/                                   the caller's teams
     POST /connection/database/                            connect a database (JSON body)
     POST /connection/{conn_uuid}/team/                    give teams the connection {"team_uuids": [...]}
     POST /account/user/{user_uuid}/team/{team_uuid}/      add a user to a team
@@ -303,12 +302,8 @@ def create_app(settings: MockSettings) -> Starlette:
         return JSONAnswer({"access_token": bj.tokens.issue("access", holder, settings.basejump_access_lifetime_s)})
 
     # 4. teams ------------------------------------------------------------------------------------------------
-    async def teams(request: Request) -> Response:
+    async def create_team(request: Request) -> Response:
         caller = bj.bearer(request, bj.access_kinds)
-        if request.method == "GET":
-            mine = [t.created() for t in state.teams.values()
-                    if t.client == caller.client and caller.user_uuid in t.members]
-            return JSONAnswer(mine)
         errors = check.Errors()
         name = query(request, errors, "team_name")
         if name is not None:
@@ -404,7 +399,7 @@ def create_app(settings: MockSettings) -> Starlette:
             Route("/auth/token/", bj.endpoint(refresh_token), methods=["POST"]),
             Route("/auth/access_token/", bj.endpoint(access_token), methods=["POST"]),
             Route("/auth/access-token/", bj.endpoint(access_token), methods=["POST"]),
-            Route("/account/team/", bj.endpoint(teams), methods=["GET", "POST"]),
+            Route("/account/team/", bj.endpoint(create_team), methods=["POST"]),
             Route("/connection/database/", bj.endpoint(create_connection), methods=["POST"]),
             Route("/connection/{conn_uuid}/team/", bj.endpoint(connection_teams), methods=["POST"]),
             Route("/account/user/{user_uuid}/team/{team_uuid}/", bj.endpoint(add_user_to_team), methods=["POST"]),
