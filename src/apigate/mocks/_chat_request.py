@@ -8,7 +8,6 @@ camelCase; when both spellings are sent both are validated and the snake_case va
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -198,8 +197,7 @@ BY_KEY: Final = {**{f.camel: f for f in FIELDS}, **{f.name: f for f in FIELDS}}
 
 @dataclass(frozen=True)
 class ChatRequest:
-    conversation_id: str
-    conversation_given: bool = False
+    conversation_id: str | None = None  # None: not sent (the real server would start a new conversation)
     text: str | None = None
     stream: bool = False
     background_task: bool = False
@@ -241,13 +239,11 @@ def parse_chat_body(raw: bytes, content_type: str | None, *, lax_top_k: bool = F
             values[f.name] = value
     if errors:
         raise ValidationFailed(errors)
-    conversation = values.get("conversation_id")
     version = values.get("version")
     return ChatRequest(
         text=values.get("text"),
         stream=values.get("stream") is True,
-        conversation_id=conversation if conversation is not None else str(uuid.uuid4()),
-        conversation_given=conversation is not None,
+        conversation_id=values.get("conversation_id"),
         background_task=values.get("background_task") is True,
         output_schema=values.get("output_schema"),
         version=int(version) if version is not None else None,

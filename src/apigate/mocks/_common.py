@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,7 +25,9 @@ __all__ = [
     "JSONAnswer",
     "abort_connection",
     "client_gone",
+    "dumps",
     "http_exception_handler",
+    "read_body",
     "received_at",
     "stamp_entry",
 ]
@@ -35,17 +37,37 @@ RAW_SEND_KEY: Final = "apigate.raw_send"
 RAW_RECEIVE_KEY: Final = "apigate.raw_receive"
 
 
+# one encoder for every answer (json.dumps with options builds a new one per call)
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 class JSONAnswer(Response):
     """A compact JSON response (the same encoding as Starlette's JSONResponse)."""
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+        return dumps(content)
 
 
 def dumps(content: Any) -> bytes:
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    """``content`` as compact UTF-8 JSON, Starlette's JSONResponse encoding."""
+    return _ENCODER.encode(content).encode("utf-8")
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body, read as ``Request.body()`` does (:class:`ClientDisconnect` if the client leaves)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            if body:
+                chunks.append(body)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:

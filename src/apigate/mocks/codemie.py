@@ -24,11 +24,12 @@ import re
 import resource
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
+from starlette.datastructures import URL, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,7 +49,14 @@ from apigate.mocks._chat_request import (
     parse_int,
 )
 from apigate.mocks._chat_stream import ChatStream, split_answer
-from apigate.mocks._common import ContractDocument, JSONAnswer, http_exception_handler, received_at
+from apigate.mocks._common import (
+    ContractDocument,
+    JSONAnswer,
+    dumps,
+    http_exception_handler,
+    read_body,
+    received_at,
+)
 from apigate.mocks.settings import MockSettings
 from apigate.mocks.timing import sleep_until
 
@@ -91,6 +99,63 @@ def _example(schema: Any) -> Any:
     return defaults.get(kind, {}) if isinstance(kind, str) else {}
 
 
+def _thought(thought_id: str, text: str, answer: str) -> dict[str, Any]:
+    """The one thought of a non-streamed answer."""
+    return {
+        "id": thought_id, "parent_id": None, "metadata": {}, "in_progress": False, "input_text": text,
+        "message": answer, "author_type": "Agent", "author_name": "Codemie Thoughts", "output_format": "text",
+        "error": False, "interrupted": False, "aborted": False, "children": [],
+    }
+
+
+_ids = random.Random()  # thought ids: random, not secret (uuid4's os.urandom costs more than the rest of the id)
+
+
+def _uuid4() -> str:
+    """A random RFC 4122 version-4 UUID, as ``str(uuid.uuid4())`` reads."""
+    h = f"{_ids.getrandbits(128) & ~(0xF000 << 64 | 0xC000 << 48) | 0x4000 << 64 | 0x8000 << 48:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case), as Starlette's ``request.headers.get`` finds it."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class _Template:
+    """A JSON document encoded once with holes at some values: filling it encodes only those values.
+
+    ``make`` builds the document from keyword arguments, one per hole, each used as a value as it is (at most
+    once); it is called once with a marker string per hole, so the document's shape (contract breaks included)
+    has one statement only. A hole the document does not contain (a key ``make`` drops) is ignored.
+    """
+
+    def __init__(self, make: Callable[..., Any], holes: tuple[str, ...]) -> None:
+        markers = {name: dumps(f"apigate-hole:{name}") for name in holes}
+        encoded = dumps(make(**{name: f"apigate-hole:{name}" for name in holes}))
+        found = sorted((encoded.find(marker), name) for name, marker in markers.items() if marker in encoded)
+        self.parts: list[bytes] = []
+        self.holes: list[str] = []
+        start = 0
+        for at, name in found:
+            self.parts.append(encoded[start:at])
+            self.holes.append(name)
+            start = at + len(markers[name])
+        self.tail = encoded[start:]
+
+    def fill(self, **values: Any) -> bytes:
+        out: list[bytes] = []
+        for part, name in zip(self.parts, self.holes, strict=True):
+            out.append(part)
+            out.append(dumps(values[name]))
+        out.append(self.tail)
+        return b"".join(out)
+
+
 class _CodeMie:
     def __init__(self, settings: MockSettings, jwks: Mapping[str, Any], keycloak_prefix: str, realm: str) -> None:
         self.settings = settings
@@ -103,6 +168,16 @@ class _CodeMie:
         self.offset = settings.added_latency_ms / 1000
         seed = settings.seed
         self.cuts = random.Random(None if seed is None else f"{seed}:codemie.stream_cut")
+        # the chat's per-request constants (settings are frozen)
+        self.chat_delay = self.offset + settings.chat_latency_ms / 1000
+        self.fixed_issuer = f"{settings.keycloak_url.rstrip('/')}/realms/{realm}" if settings.keycloak_url else None
+        self.lax_top_k = settings.broken("codemie.validation.lax")
+        self.answer_status = 201 if settings.broken("codemie.chat.status_201") else 200
+        self.answer_template = _Template(
+            lambda generated, elapsed, thought_id, text, answer, tool_errors: self.answer_body(
+                generated, elapsed, [_thought(thought_id, text, answer)], None, tool_errors),
+            ("generated", "elapsed", "thought_id", "text", "answer", "tool_errors"),
+        )
 
     # ---- answers --------------------------------------------------------------------------------------------
     def error(self, status: int, message: str, details: Any, help_text: str | None = None) -> Response:
@@ -118,17 +193,20 @@ class _CodeMie:
                           "Check the assistant " + what + ".")
 
     # ---- authentication -------------------------------------------------------------------------------------
-    def issuer(self, request: Request) -> str:
-        if self.settings.keycloak_url:
-            return f"{self.settings.keycloak_url.rstrip('/')}/realms/{self.realm}"
-        host = request.headers.get("host", "localhost")
+    def issuer(self, scope: Scope) -> str:
+        if self.fixed_issuer is not None:
+            return self.fixed_issuer
+        host = _header(scope, b"host")
+        if host is None:
+            host = "localhost"
         issuer = self._issuers.get(host)
         if issuer is None:
-            issuer = self._issuers[host] = f"{request.url.scheme}://{host}{self.keycloak_prefix}/realms/{self.realm}"
+            scheme = URL(scope=scope).scheme
+            issuer = self._issuers[host] = f"{scheme}://{host}{self.keycloak_prefix}/realms/{self.realm}"
         return issuer
 
-    def authenticate(self, request: Request) -> dict[str, Any] | Response:
-        header = request.headers.get("authorization")
+    def authenticate(self, scope: Scope) -> dict[str, Any] | Response:
+        header = _header(scope, b"authorization")
         if header is None:
             if self.settings.broken("codemie.auth.not_enforced"):
                 return {"sub": "8c2e4b1a-6f0d-4c55-9a3e-2d7f3b9e0c11", "preferred_username": DEMO.username,
@@ -139,19 +217,20 @@ class _CodeMie:
         if scheme.lower() != "bearer" or not token:
             return self.error(401, "Token validation failed", "Invalid or expired credentials", AUTH_HELP)
         try:
-            return self.verifier.verify(token, self.issuer(request))
+            return self.verifier.verify(token, self.issuer(scope))
         except InvalidToken:
             return self.error(401, "Token validation failed", "Invalid or expired credentials", AUTH_HELP)
 
     # ---- chat -----------------------------------------------------------------------------------------------
-    async def chat(self, request: Request, assistant: Assistant | None, key: str, value: str) -> Response:
-        claims = self.authenticate(request)
+    async def chat(self, scope: Scope, receive: Receive, assistant: Assistant | None, key: str, value: str) -> Response:
+        """The chat on the raw ASGI request (no Starlette ``Request``: this is what load runs hammer)."""
+        claims = self.authenticate(scope)
         if isinstance(claims, Response):
             return claims
         try:
-            query = parse_chat_query(request.query_params) if request.scope.get("query_string") else DEFAULT_QUERY
-            ask = parse_chat_body(await request.body(), request.headers.get("content-type"),
-                                  lax_top_k=self.settings.broken("codemie.validation.lax"))
+            query_string = scope.get("query_string")
+            query = parse_chat_query(QueryParams(query_string)) if query_string else DEFAULT_QUERY
+            ask = parse_chat_body(await read_body(receive), _header(scope, b"content-type"), lax_top_k=self.lax_top_k)
         except ValidationFailed as exc:
             return self.invalid(exc)
         if assistant is None:
@@ -166,30 +245,32 @@ class _CodeMie:
             cut = self.settings.stream_cut_rate > 0 and self.cuts.random() < self.settings.stream_cut_rate
             return ChatStream(self.settings, split_answer(answer, self.settings.chunks),
                               include_tool_errors=query.include_tool_errors, cut=cut)
-        received, _ = received_at(request.scope)
+        received, _ = received_at(scope)
+        tool_errors: list[Any] | None = [] if query.include_tool_errors else None
         if ask.background_task:
-            return self.chat_answer("Task is running in the background", 0, None, str(uuid.uuid4()), query)
-        await sleep_until(received + self.offset + self.settings.chat_latency_ms / 1000)
+            body = self.answer_body("Task is running in the background", self.time_elapsed(0), None,
+                                    str(uuid.uuid4()), tool_errors)
+            return JSONAnswer(body, status_code=self.answer_status)
+        await sleep_until(received + self.chat_delay)
         generated: Any = _example(ask.output_schema) if ask.output_schema is not None else answer
-        thought: dict[str, Any] = {
-            "id": str(uuid.uuid4()), "parent_id": None, "metadata": {}, "in_progress": False,
-            "input_text": ask.text or "", "message": answer, "author_type": "Agent",
-            "author_name": "Codemie Thoughts", "output_format": "text", "error": False, "interrupted": False,
-            "aborted": False, "children": [],
-        }
-        return self.chat_answer(generated, round(time.perf_counter() - received, 6), [thought], None, query)
+        encoded = self.answer_template.fill(
+            generated=generated, elapsed=self.time_elapsed(round(time.perf_counter() - received, 6)),
+            thought_id=_uuid4(), text=ask.text or "", answer=answer, tool_errors=tool_errors)
+        return Response(encoded, status_code=self.answer_status, media_type="application/json")
 
-    def chat_answer(self, generated: Any, elapsed: float, thoughts: Any, task_id: str | None, query: Any) -> Response:
-        s = self.settings
+    def time_elapsed(self, seconds: float) -> float | str:
+        return str(seconds) if self.settings.broken("codemie.chat.wrong_type") else seconds
+
+    def answer_body(self, generated: Any, elapsed: float | str, thoughts: Any, task_id: str | None,
+                    tool_errors: list[Any] | None) -> dict[str, Any]:
+        """The non-streamed answer (encoded per request through :attr:`answer_template`)."""
         body: dict[str, Any] = {
-            "generated": generated,
-            "timeElapsed": str(elapsed) if s.broken("codemie.chat.wrong_type") else elapsed,
-            "tokensUsed": None, "thoughts": thoughts, "taskId": task_id, "success": True, "agentError": None,
-            "toolErrors": [] if query.include_tool_errors else None,
+            "generated": generated, "timeElapsed": elapsed, "tokensUsed": None, "thoughts": thoughts,
+            "taskId": task_id, "success": True, "agentError": None, "toolErrors": tool_errors,
         }
-        if s.broken("codemie.chat.missing_key"):
+        if self.settings.broken("codemie.chat.missing_key"):
             del body["generated"]
-        return JSONAnswer(body, status_code=201 if s.broken("codemie.chat.status_201") else 200)
+        return body
 
     def refuse(self, assistant: Assistant, ask: ChatRequest, claims: Mapping[str, Any]) -> Response | None:
         if not assistant.readable_by(claims):
@@ -199,7 +280,7 @@ class _CodeMie:
             return self.error(404, "Version not found",
                               f"Version {ask.version} of assistant '{assistant.id}' does not exist.",
                               "Omit version to use the current one.")
-        if ask.conversation_given:
+        if ask.conversation_id is not None:
             owner = self.conversations.get(ask.conversation_id)
             if owner is not None and owner != claims["sub"]:
                 return self.error(403, "Access denied", "The conversation belongs to another user.", None)
@@ -306,7 +387,7 @@ class CodemieApp(Starlette):
                 scope["app"] = self
                 assistant_id = match.group(1)
                 cm = self.codemie
-                response = await cm.chat(Request(scope, receive), cm.by_id.get(assistant_id), "id", assistant_id)
+                response = await cm.chat(scope, receive, cm.by_id.get(assistant_id), "id", assistant_id)
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -323,20 +404,20 @@ def create_app(
 
     async def chat_by_id(request: Request) -> Response:
         assistant_id: str = request.path_params["assistant_id"]
-        return await cm.chat(request, cm.by_id.get(assistant_id), "id", assistant_id)
+        return await cm.chat(request.scope, request.receive, cm.by_id.get(assistant_id), "id", assistant_id)
 
     async def chat_by_slug(request: Request) -> Response:
         slug: str = request.path_params["slug"]
         project = request.query_params.get("project")
         assistant = next((a for a in ASSISTANTS if a.slug == slug and project in (None, a.project)), None)
-        return await cm.chat(request, assistant, "slug", slug)
+        return await cm.chat(request.scope, request.receive, assistant, "slug", slug)
 
     async def assistants(request: Request) -> Response:
-        claims = cm.authenticate(request)
+        claims = cm.authenticate(request.scope)
         return claims if isinstance(claims, Response) else cm.list_assistants(request, claims)
 
     async def assistant_by_id(request: Request) -> Response:
-        claims = cm.authenticate(request)
+        claims = cm.authenticate(request.scope)
         if isinstance(claims, Response):
             return claims
         assistant_id: str = request.path_params["assistant_id"]
@@ -349,7 +430,7 @@ def create_app(
         return JSONAnswer(assistant.full())
 
     async def change_assistant(request: Request) -> Response:
-        claims = cm.authenticate(request)
+        claims = cm.authenticate(request.scope)
         if isinstance(claims, Response):
             return claims
         assistant_id: str = request.path_params["assistant_id"]
@@ -358,11 +439,11 @@ def create_app(
         return cm.error(403, "Access denied", "The demo assistants are read-only.", None)
 
     async def llm_models(request: Request) -> Response:
-        claims = cm.authenticate(request)
+        claims = cm.authenticate(request.scope)
         return claims if isinstance(claims, Response) else JSONAnswer(list(LLM_MODELS))
 
     async def user(request: Request) -> Response:
-        claims = cm.authenticate(request)
+        claims = cm.authenticate(request.scope)
         return claims if isinstance(claims, Response) else JSONAnswer(cm.user(claims))
 
     async def info(request: Request) -> Response:
