@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import socket
 import struct
 import threading
 import time
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 from starlette.exceptions import HTTPException
@@ -27,6 +29,7 @@ __all__ = [
     "client_gone",
     "dumps",
     "http_exception_handler",
+    "json_text",
     "read_body",
     "received_at",
     "stamp_entry",
@@ -53,6 +56,18 @@ class JSONAnswer(Response):
 def dumps(content: Any) -> bytes:
     """``content`` as compact UTF-8 JSON, Starlette's JSONResponse encoding."""
     return _ENCODER.encode(content).encode("utf-8")
+
+
+def json_text(value: Any) -> str:
+    """``value`` as :func:`dumps` writes it, as text; strings, finite floats and None skip the encoder's set-up."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)  # what the encoder does with a str (ensure_ascii=False)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)  # the encoder's spelling of a finite float
+    if value is None:
+        return "null"
+    return _ENCODER.encode(value)
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -54,6 +54,7 @@ from apigate.mocks._common import (
     JSONAnswer,
     dumps,
     http_exception_handler,
+    json_text,
     read_body,
     received_at,
 )
@@ -135,10 +136,10 @@ class _Template:
     """
 
     def __init__(self, make: Callable[..., Any], holes: tuple[str, ...]) -> None:
-        markers = {name: dumps(f"apigate-hole:{name}") for name in holes}
-        encoded = dumps(make(**{name: f"apigate-hole:{name}" for name in holes}))
+        markers = {name: json_text(f"apigate-hole:{name}") for name in holes}
+        encoded = dumps(make(**{name: f"apigate-hole:{name}" for name in holes})).decode("utf-8")
         found = sorted((encoded.find(marker), name) for name, marker in markers.items() if marker in encoded)
-        self.parts: list[bytes] = []
+        self.parts: list[str] = []
         self.holes: list[str] = []
         start = 0
         for at, name in found:
@@ -148,12 +149,12 @@ class _Template:
         self.tail = encoded[start:]
 
     def fill(self, **values: Any) -> bytes:
-        out: list[bytes] = []
+        out: list[str] = []
         for part, name in zip(self.parts, self.holes, strict=True):
             out.append(part)
-            out.append(dumps(values[name]))
+            out.append(json_text(values[name]))
         out.append(self.tail)
-        return b"".join(out)
+        return "".join(out).encode("utf-8")
 
 
 class _CodeMie:
