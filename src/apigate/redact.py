@@ -22,8 +22,9 @@ __all__ = ["REDACTED", "RedactingFilter", "Secret", "install_log_redaction", "re
 REDACTED: Final = "***"
 
 _lock = threading.Lock()
-_known: set[str] = set()
-_known_pattern: re.Pattern[str] | None = None
+# known values bucketed by length: registering is O(1) (auth flows register every token they are issued, thousands
+# per second in a token-issuance load run), and redact() replaces longer values before shorter ones.
+_known: dict[int, set[str]] = {}
 
 _PATTERNS: Final = [
     # JWTs (Keycloak access/refresh/id tokens, Basejump tokens if they are JWTs).
@@ -72,24 +73,23 @@ class Secret:
 
 def register_secret(value: str | None) -> None:
     """Remember a secret value (a password, an issued token) so that :func:`redact` removes it everywhere."""
-    global _known_pattern
     if not value or len(value) < 4:
         return  # too short to scrub without destroying ordinary text
     with _lock:
-        if value in _known:
-            return
-        _known.add(value)
-        alternatives = sorted(_known, key=len, reverse=True)
-        _known_pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+        _known.setdefault(len(value), set()).add(value)
 
 
 def redact(text: str) -> str:
     """``text`` with every known secret and every secret-shaped value replaced by ``***``."""
     if not text:
         return text
-    pattern = _known_pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+    if _known:
+        with _lock:
+            buckets = [tuple(_known[n]) for n in sorted(_known, reverse=True)]
+        for bucket in buckets:
+            for value in bucket:
+                if value in text:
+                    text = text.replace(value, REDACTED)
     text = _PATTERNS[0].sub(REDACTED, text)
     for p in _PATTERNS[1:]:
         text = p.sub(lambda m: m.group(1) + REDACTED, text)
