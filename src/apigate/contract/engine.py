@@ -79,7 +79,34 @@ def load_schema(contract: Contract, base_url: str, options: EngineOptions, crede
             from None
     install_auth(schema, contract, credentials)
     schema.hook("filter_case")(_semantically_valid)
+    schema.hook("filter_failure")(_not_an_artifact)
     return schema
+
+
+def _not_an_artifact(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """Drop one schemathesis artifact: a "negative" body that never went on the wire.
+
+    For an operation whose request body is optional, schemathesis may generate a wrong-typed body (e.g. ``null``)
+    without a media type and then send no body at all; the server rightly accepts the bodiless request, which
+    the contract allows. Everything else is kept.
+    """
+    if type(failure).__name__ != "AcceptedNegativeData" or response.request.body:
+        return True
+    from schemathesis.core.parameters import ParameterLocation
+
+    meta = case.meta
+    if meta is None or not meta.is_negative_at(ParameterLocation.BODY):
+        return True
+    if any(meta.is_negative_at(location) for location in (ParameterLocation.QUERY, ParameterLocation.PATH,
+                                                          ParameterLocation.HEADER)):
+        return True
+    body = case.operation.definition.raw.get("requestBody")
+    ref = body.get("$ref") if isinstance(body, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/"):
+        body = case.operation.schema.raw_schema
+        for part in ref[2:].split("/"):
+            body = body.get(part) if isinstance(body, dict) else None
+    return not (isinstance(body, dict) and body.get("required") is not True)
 
 
 # Body fields whose contract documents a meaning JSON Schema cannot state: their value must itself be a valid JSON
