@@ -13,7 +13,23 @@ from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, parse_retr
 from apigate.clients.basejump import BasejumpAuth, BasejumpClient, DatabaseSpec, Quickstart
 from apigate.clients.codemie import CodemieClient
 from apigate.clients.keycloak import Grant, KeycloakAuth
-from apigate.clients.models import TokenSet
+from apigate.clients.models import (
+    Assistant,
+    AssistantAnswer,
+    AssistantPage,
+    BasejumpUser,
+    Chat,
+    ConnectionTeams,
+    DatabaseConnection,
+    LLMModel,
+    Message,
+    Project,
+    Team,
+    TeamMembership,
+    Thought,
+    TokenSet,
+    User,
+)
 from apigate.clients.stream import (
     Chunk,
     ChunkStream,
@@ -36,6 +52,21 @@ __all__ = [  # noqa: RUF022 - grouped by concern, sorted within each group
     "CodemieClient",
     "DatabaseSpec",
     "Quickstart",
+    # typed results
+    "Assistant",
+    "AssistantAnswer",
+    "AssistantPage",
+    "BasejumpUser",
+    "Chat",
+    "ConnectionTeams",
+    "DatabaseConnection",
+    "LLMModel",
+    "Message",
+    "Project",
+    "Team",
+    "TeamMembership",
+    "Thought",
+    "User",
     # HTTP plumbing
     "HttpSession",
     "RetryPolicy",

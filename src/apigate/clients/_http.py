@@ -360,13 +360,13 @@ class HttpSession:
         while True:
             attempt += 1
             request = self.build(method, path, params=params, json_body=json_body, form=form, headers=headers)
-            url = safe_url(request.url)
             if on_send is not None:
                 on_send()
             started = time.perf_counter()
             try:
                 response = self.client.send(request, stream=True)
             except httpx.TransportError as exc:
+                url = safe_url(request.url)
                 failure = transport_error(exc, method, url)
                 if attempt < policy.max_attempts and (safe or _never_sent(exc)):
                     delay = policy.backoff(attempt, self.rng)
@@ -376,6 +376,7 @@ class HttpSession:
                 raise failure from exc
             try:
                 if response.status_code >= 400:
+                    url = safe_url(request.url)
                     try:
                         response.read()
                     except httpx.TransportError as exc:
@@ -398,9 +399,10 @@ class HttpSession:
                     try:
                         response.read()
                     except httpx.TransportError as exc:
-                        raise transport_error(exc, method, url) from exc
-                logger.debug("%s %s -> %d (%.1f ms)", method, url, response.status_code,
-                             (time.perf_counter() - started) * 1000)
+                        raise transport_error(exc, method, safe_url(request.url)) from exc
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("%s %s -> %d (%.1f ms)", method, safe_url(request.url), response.status_code,
+                                 (time.perf_counter() - started) * 1000)
                 yield response
                 return
             finally:
