@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import uuid
 from collections.abc import Iterator
 
@@ -173,11 +172,6 @@ def test_injected_503s_are_retried_on_reads_only(target: Target) -> None:
 
 # -- Basejump ------------------------------------------------------------------------------------------------
 
-# The Basejump mock is built separately; until apigate/mocks/basejump.py exists the combined app answers 404 there.
-needs_basejump_mock = pytest.mark.skipif(
-    importlib.util.find_spec("apigate.mocks.basejump") is None, reason="apigate.mocks.basejump is not built yet"
-)
-
 SPEC = DatabaseSpec(
     database_type="postgres",
     host="db.example.com",
@@ -191,7 +185,6 @@ SPEC = DatabaseSpec(
 )
 
 
-@needs_basejump_mock
 def test_basejump_quickstart_and_message(target: Target, transport: SyncASGITransport) -> None:
     with BasejumpClient.from_target(target, transport=transport) as client:
         qs = client.quickstart(f"user-{uuid.uuid4().hex[:8]}", SPEC, role="ADMIN")
@@ -200,7 +193,6 @@ def test_basejump_quickstart_and_message(target: Target, transport: SyncASGITran
     assert message.content
 
 
-@needs_basejump_mock
 def test_basejump_token_chain_and_roles(target: Target, transport: SyncASGITransport) -> None:
     with BasejumpClient.from_target(target, transport=transport) as client:
         user = client.create_user(f"member-{uuid.uuid4().hex[:8]}", "MEMBER")
