@@ -177,6 +177,11 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the machine was around the measurement."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (default 5)")
@@ -193,6 +198,7 @@ def main() -> int:
     generator = "wrk" if shutil.which("wrk") else f"raw-socket keep-alive generator ({args.workers} process)"
     print(f"load generator: {generator}; {args.connections} connections; {args.duration:.0f} s x {args.rounds} "
           "rounds each; servers: uvicorn uvloop+httptools, 1 process each")
+    print(f"load average before: {load_average()}")
     servers = {kind: start_server(kind) for kind in ("bare", "mock")}
     try:
         requests = {kind: request_bytes(kind, port) for kind, (_, port) in servers.items()}
@@ -222,6 +228,7 @@ def main() -> int:
     print(f"mock CodeMie non-stream chat : {mock:9.0f} req/s")
     print(f"ratio mock / bare            : {ratio:9.2f}   (target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
     print(f"capacity ratio by server CPU : {cpu_ratio:9.2f}   (bare CPU per request / mock CPU per request)")
+    print(f"load average after: {load_average()}  ({os.cpu_count()} CPUs)")
     return 0 if ratio >= 0.5 else 1
 
 
