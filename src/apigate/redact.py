@@ -30,12 +30,17 @@ _PATTERNS: Final = [
     # JWTs (Keycloak access/refresh/id tokens, Basejump tokens if they are JWTs).
     re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
     # Authorization / client-secret header values, in HTTP dumps, curl lines and Python reprs.
-    re.compile(r"(?i)((?:authorization|client-secret|x-api-key|cookie)['\"]?\s*[:=]\s*['\"]?)(?:bearer\s+|basic\s+)?[^\s'\",}]+"),
+    re.compile(
+        r"(?i)((?<![\w.-])(?:authorization|client-secret|x-api-key|cookie)['\"]?\s*[:=]\s*['\"]?)"
+        r"(?:bearer\s+|basic\s+)?(?![{\[])[^\s'\",}\]]+"
+    ),
     re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]+"),
     # Form bodies, query strings, JSON keys.
     re.compile(
-        r"(?i)((?:password|client_secret|secret|api_key|apikey|access_token|refresh_token|id_token|token)"
-        r"['\"]?\s*[:=]\s*['\"]?)[^\s&'\",}]+"
+        # a key of its own (not the tail of a name such as the metric "keycloak.token.password") whose value is a
+        # scalar (a JSON object or array after the key is structure, not a secret)
+        r"(?i)((?<![\w.-])(?:password|client_secret|secret|api_key|apikey|access_token|refresh_token|id_token|token)"
+        r"['\"]?\s*[:=]\s*['\"]?)(?![{\[]|null\b)[^\s&'\",}\]]+"
     ),
 ]
 

@@ -52,3 +52,17 @@ def test_logging_filter_redacts_records(caplog: pytest.LogCaptureFixture) -> Non
         logger.info("sending %s", f"Authorization: Bearer {JWT}")
     assert JWT not in caplog.text
     assert "***" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"keycloak.token.password": {"unit": "ms", "p50": 2.9}}',
+        '"metrics": {"keycloak.token.password": {"count": 3}}',
+        "keycloak.token.password: p95 6.7 ms",
+        '{"refresh_token": null, "password": [1, 2]}',
+        '{"authorization": {"scheme": "bearer"}}',
+    ],
+)
+def test_redact_leaves_structure_and_metric_names_alone(text: str) -> None:
+    assert redact(text) == text
