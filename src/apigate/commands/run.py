@@ -1,0 +1,66 @@
+"""``apigate run``: the main job — contract suite, load run, gate and report folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "the main job: contract suite + load run + gate; writes reports/<UTC timestamp>-<label>/"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from apigate.mocks.settings import MockSettings
+
+    parser.add_argument("--profile", choices=["smoke", "full"], default="smoke",
+                        help="smoke: every scenario, short (default); full: longer, more users, more examples")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="report folder (default: reports/<UTC timestamp>-<label>/)")
+    parser.add_argument("--label", default=None, help="label of the run in the folder name and the history "
+                        "(default: the profile)")
+    parser.add_argument("--thresholds", type=Path, default=None, metavar="FILE",
+                        help="gate thresholds (TOML; default: the packaged defaults, see apigate gate "
+                        "--print-thresholds)")
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", type=Path, default=None, metavar="SUMMARY",
+                          help="compare with this earlier summary.json (or its folder)")
+    baseline.add_argument("--history", type=int, default=0, metavar="N", dest="history_baseline",
+                          help="compare with the median of the last N passing runs in the history")
+    parser.add_argument("--history-db", type=Path, default=Path("reports/history.sqlite"), metavar="PATH",
+                        help="run history (SQLite; default reports/history.sqlite)")
+    parser.add_argument("--no-history", action="store_true", help="do not record this run in the history")
+    MockSettings.add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from apigate.config import load_target
+    from apigate.errors import UsageError
+    from apigate.job import PROFILES, JobOptions, default_out_dir, run_job
+    from apigate.mocks.settings import MockSettings
+
+    if args.history_baseline < 0:
+        raise UsageError("--history must be a positive number of runs")
+    label = args.label or args.profile
+    if not label.replace("-", "").replace("_", "").isalnum():
+        raise UsageError(f"--label may hold letters, digits, '-' and '_' only, not {label!r}")
+    target = load_target()  # ConfigError (exit 2) on a bad APIGATE_* value, before anything runs
+    options = JobOptions(
+        profile=PROFILES[args.profile],
+        out_dir=args.out if args.out is not None else default_out_dir(label),
+        mock=MockSettings.from_args(args),
+        thresholds=args.thresholds,
+        baseline=args.baseline,
+        history_baseline=args.history_baseline,
+        history_db=None if args.no_history else args.history_db,
+        label=label,
+    )
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    result = run_job(target, options, say)
+    print(result.table, end="")  # ends with the gate's verdict line
+    for error in result.errors:
+        print(f"apigate run: error: {error}", file=sys.stderr)
+    print(f"report: {result.out_dir}")
+    return result.exit_code
