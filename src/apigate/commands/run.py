@@ -16,6 +16,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="smoke: every scenario, short (default); full: longer, more users, more examples")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="report folder (default: reports/<UTC timestamp>-<label>/)")
+    parser.add_argument("-u", "--users", type=int, default=None, metavar="N",
+                        help="load-run users (default: the profile's: smoke 8, full 40)")
+    parser.add_argument("-t", "--duration", default=None, metavar="DURATION",
+                        help="load-run duration, e.g. 20s, 2m (default: the profile's: smoke 20s, full 2m)")
     parser.add_argument("--label", default=None, help="label of the run in the folder name and the history "
                         "(default: the profile)")
     parser.add_argument("--thresholds", type=Path, default=None, metavar="FILE",
@@ -33,9 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from apigate.config import load_target
     from apigate.errors import UsageError
     from apigate.job import PROFILES, JobOptions, default_out_dir, run_job
+    from apigate.loadrun import parse_duration
     from apigate.mocks.settings import MockSettings
 
     if args.history_baseline < 0:
@@ -43,9 +50,16 @@ def run(args: argparse.Namespace) -> int:
     label = args.label or args.profile
     if not label.replace("-", "").replace("_", "").isalnum():
         raise UsageError(f"--label may hold letters, digits, '-' and '_' only, not {label!r}")
+    profile = PROFILES[args.profile]
+    if args.users is not None:
+        if args.users < 1:
+            raise UsageError("--users must be at least 1")
+        profile = replace(profile, users=args.users, spawn_rate=float(args.users))
+    if args.duration is not None:
+        profile = replace(profile, duration_s=parse_duration(args.duration))
     target = load_target()  # ConfigError (exit 2) on a bad APIGATE_* value, before anything runs
     options = JobOptions(
-        profile=PROFILES[args.profile],
+        profile=profile,
         out_dir=args.out if args.out is not None else default_out_dir(label),
         mock=MockSettings.from_args(args),
         thresholds=args.thresholds,
