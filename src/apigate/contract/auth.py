@@ -9,6 +9,7 @@ them and renew them before they expire; schemathesis' own caching is off so a re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,8 +33,41 @@ def security_headers(contract: Contract, method: str, path: str, credentials: Cr
     return {}
 
 
+_REGISTERED: dict[int, tuple[Contract, CredentialSource]] = {}  # id(raw schema) -> its credentials
+_lock = threading.Lock()
+_hook_installed = False
+
+
+def _refresh_before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Put current credentials on a case just before it is sent.
+
+    Schemathesis applies auth when it *generates* a case, and generates some phases' cases in bulk; with
+    short-lived tokens a case could otherwise go out with a token that expired while it waited.
+    Only credentials the suite put there itself are renewed: a case whose auth schemathesis removed or mutated
+    on purpose (negative testing) has no explicit auth and is left alone.
+    """
+    entry = _REGISTERED.get(id(case.operation.schema.raw_schema))
+    if entry is None or not case._has_explicit_auth or not case.headers:
+        return
+    contract, credentials = entry
+    fresh = security_headers(contract, case.operation.method, case.operation.path, credentials)
+    headers = dict(case.headers)
+    for name, value in fresh.items():
+        for key in [k for k in headers if k.lower() == name.lower()]:
+            headers[key] = value
+    case.headers = headers
+
+
 def install_auth(schema: Any, contract: Contract, credentials: CredentialSource) -> None:
     """Register an auth provider on ``schema`` (a schemathesis ``BaseSchema``) that fills every secured operation."""
+    global _hook_installed
+    import schemathesis
+
+    with _lock:
+        _REGISTERED[id(schema.raw_schema)] = (contract, credentials)
+        if not _hook_installed:
+            schemathesis.hook("before_call")(_refresh_before_call)
+            _hook_installed = True
 
     class ContractAuth:
         def get(self, case: Any, context: Any) -> dict[str, str] | None:
