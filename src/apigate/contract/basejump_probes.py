@@ -35,7 +35,6 @@ ATTACH_OP: Final = "POST /connection/{conn_uuid}/team/"
 JOIN_OP: Final = "POST /account/user/{user_uuid}/team/{team_uuid}/"
 CHAT_OP: Final = "POST /chat/team/{team_uuid}/"
 MESSAGE_OP: Final = "POST /chat/{chat_uuid}/message/"
-ORDERING: Final = "stateful: randomized quickstart orderings"
 
 
 class _Basejump:

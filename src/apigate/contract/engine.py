@@ -8,6 +8,7 @@ but schemathesis cannot read from it (see :data:`CREDENTIAL_OPERATIONS`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,8 @@ def _first_line(text: str) -> str:
 def _reason(failure: Any) -> str:
     title = str(getattr(failure, "title", "") or "")
     message = str(getattr(failure, "message", "") or "")
+    if title.startswith("Custom check failed"):  # apigate's own checks: their message is the reason
+        return re.sub(r"^`[^`]+`:\s*", "", message.strip())
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     detail = "; ".join(lines[:3])
     return f"{title}: {detail}" if detail and title else (title or detail or type(failure).__name__)

@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -30,8 +31,9 @@ _NOISE_HEADERS = frozenset({"content-length", "user-agent", "accept-encoding", "
 def curl(method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | str | None = None) -> str:
     """A reproducible curl command line, secrets redacted."""
     parts = ["curl", "-X", method.upper()]
+    netloc = urlsplit(url).netloc
     for name, value in (headers or {}).items():
-        if name.lower() in _NOISE_HEADERS:
+        if name.lower() in _NOISE_HEADERS or (name.lower() == "host" and value == netloc):
             continue
         parts += ["-H", f"{name}: {value}"]
     if body:
