@@ -27,7 +27,7 @@ from apigate.contract.probe import Prober
 from apigate.contract.report import write_reports
 from apigate.contract.results import ApiResult, ContractResult
 from apigate.contract.state import RunState, activate, stream_check_for
-from apigate.errors import ApigateError, ConfigError, ContractViolation, ForbiddenError, HTTPError, UnauthorizedError
+from apigate.errors import ConfigError, ContractViolation, ForbiddenError, HTTPError, TransportError, UnauthorizedError
 from apigate.redact import redact
 from apigate.resources import contracts_dir
 
@@ -147,8 +147,8 @@ def _setup(api: str, target: Target, result: ApiResult) -> Fixture | None:
         result.record("fixtures", "fixtures.setup", AssertionError(
             f"preparing known-good state failed: {redact(str(exc))}"))
         return None
-    except ApigateError:
-        raise
+    except TransportError as exc:
+        raise type(exc)(f"{api} at {_base_url(target, api)}: {exc}", method=exc.method, url=exc.url) from None
 
 
 def _explicit(api: str, prober: Prober, target: Target, contract: Any, fixture: Fixture, seed: int) -> None:
