@@ -60,6 +60,8 @@ def _suite(api: ApiResult) -> ElementTree.Element:
         time=f"{api.duration_s:.3f}",
     )
     ElementTree.SubElement(ElementTree.SubElement(suite, "properties"), "property", name="base_url", value=api.base_url)
+    if api.notes:
+        ElementTree.SubElement(suite, "system-out").text = "\n".join(f"note: {note}" for note in api.notes)
     for op in sorted(api.operations.values(), key=lambda o: o.operation):
         case = ElementTree.SubElement(suite, "testcase", classname=f"contract.{api.api}", name=op.operation)
         ElementTree.SubElement(case, "system-out").text = f"{op.checks} checks"
