@@ -148,7 +148,9 @@ def test_invalid_bodies_are_422(mock: ASGIClient, token: str, body: dict[str, An
     assert all({"type", "loc", "msg"} <= set(d) for d in r.json()["error"]["details"])
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"', b""])
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b"[1, 2]", b'"text"', b"", b'{"text": NaN}', b'{"top_k": Infinity}', b'{"text": "\\ud800"}']
+)
 def test_malformed_or_non_object_bodies_are_422(mock: ASGIClient, token: str, raw: bytes) -> None:
     r = mock.post(CHAT, content=raw, headers={**bearer(token), "Content-Type": "application/json"})
     assert r.status_code == 422

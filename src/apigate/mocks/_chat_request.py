@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from apigate.mocks._common import json_text
+
 __all__ = ["ChatRequest", "ValidationFailed", "parse_chat_body", "parse_chat_query", "validation_message"]
 
 MAX_FILES: Final = 20
@@ -206,6 +208,10 @@ class ChatRequest:
     llm_model: str | None = None
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_chat_body(raw: bytes, content_type: str | None, *, lax_top_k: bool = False) -> ChatRequest:
     """The validated request; :class:`ValidationFailed` with pydantic-style errors otherwise."""
     if not raw:
@@ -214,8 +220,12 @@ def parse_chat_body(raw: bytes, content_type: str | None, *, lax_top_k: bool = F
         body: Any = raw.decode("utf-8", "replace")
     else:
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = json.loads(raw, parse_constant=_reject_constant)
+            if b"\\ud" in raw or b"\\uD" in raw:  # a surrogate escape: it must be one half of a pair
+                json_text(body).encode("utf-8")
+        except (ValueError, UnicodeError) as exc:
+            # pydantic's JSON parser refuses what Python's accepts beyond the standard: NaN/Infinity and lone
+            # surrogate escapes are JSON decode errors (422), never an answer that cannot be encoded (500)
             position = getattr(exc, "pos", 0)
             raise ValidationFailed([_error("json_invalid", ("body", position), "JSON decode error", {},
                                            {"error": getattr(exc, "msg", str(exc))})]) from None
