@@ -85,11 +85,11 @@ def _percentile_section(summary: Summary, baseline: Summary | None) -> str:
         if b is not None and b.count:
             series.insert(0, svg.Series("baseline", [b.stat(p) or 0.0 for p in _PCTS], svg.BASELINE))
         title = f"{name} (n={m.count:,})"
-        panels.append(f'<div class="card">{svg.grouped_bars(_PCTS, series, title=title)}</div>')
+        panels.append(f'<div class="card">{svg.grouped_bars(_PCTS, series, title=title, unit=m.unit)}</div>')
     if not panels:
         return ""
     legend = " Grey bars: the baseline." if baseline is not None else ""
-    return ('<h2>Latency percentiles</h2><p class="note">Milliseconds, from the raw samples.' + legend + "</p>"
+    return ('<h2>Latency percentiles</h2><p class="note">From the raw samples; milliseconds unless the axis says otherwise.' + legend + "</p>"
             f'<div class="grid">{"".join(panels)}</div>')
 
 
