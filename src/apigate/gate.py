@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 Status = Literal["pass", "fail", "skip"]
-Kind = Literal["contract", "limit", "failure_rate", "regression"]
+Kind = Literal["contract", "limit", "failure_rate", "regression", "error"]  # error: a run step did not finish
 
 _OPS: Final = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
 _QUANTILES: Final = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}

@@ -87,10 +87,19 @@ def default_out_dir(label: str, now: dt.datetime | None = None, root: Path = Pat
 def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> JobResult:
     """Run the whole job against ``target`` (services not live are served by embedded mocks)."""
     from apigate.contract import run_contract
+    from apigate.gate import load_thresholds
     from apigate.loadrun import LoadOptions, run_load
 
+    # read the gate's inputs first: a bad thresholds or baseline file stops the job before minutes of work (exit 2)
+    load_thresholds(options.thresholds)
+    if options.baseline is not None:
+        from apigate.summary import load_summary
+
+        load_summary(options.baseline, with_samples=False)
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    contract_file = out / "contract" / "summary.json"
+    contract_file.unlink(missing_ok=True)  # a previous run's results must not stand in for this one's
     started = dt.datetime.now(dt.UTC)
     errors: list[str] = []
     exit_codes: list[int] = []
@@ -117,6 +126,7 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
     except ApigateError as exc:
         errors.append(f"contract suite: {exc}")
         exit_codes.append(exc.exit_code)
+        contract_summary = _finished_contract_results(contract_file)
 
     if not errors:
         say("apigate run: [2/3] load run (every scenario)")
@@ -163,6 +173,15 @@ def _merge_summaries(target: Target, started: dt.datetime, options: JobOptions, 
     return doc
 
 
+def _finished_contract_results(path: Path) -> dict[str, Any] | None:
+    """The results of the APIs the contract suite finished before it stopped (it writes them before raising)."""
+    try:
+        results = json.loads(path.read_text(encoding="utf-8")).get("contract")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return results if isinstance(results, dict) and results else None
+
+
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(redact(json.dumps(doc, indent=2, sort_keys=False)), encoding="utf-8")
@@ -170,14 +189,14 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
 
 
 def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors: list[str]) -> tuple[int, str]:
-    from apigate.gate import evaluate, load_thresholds, render_table
+    from apigate.gate import Verdict, evaluate, load_thresholds, render_table
     from apigate.history import baseline_from_history, read_runs, record_run
     from apigate.report import write_report
     from apigate.summary import load_summary
 
     summary = load_summary(out / "summary.json")  # re-read: the report shows exactly what was written
     thresholds = load_thresholds(options.thresholds)
-    notes: list[str] = [f"error: {e}" for e in errors]
+    notes: list[str] = []
     baseline = None
     if options.baseline is not None:
         baseline = load_summary(options.baseline)
@@ -186,6 +205,10 @@ def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors
         if baseline is None:
             notes.append("no passing run in the history yet: no baseline comparison")
     result = evaluate(summary, thresholds, baseline, notes=tuple(notes))
+    # a step that stopped with an error is a failing check: no report may read "PASSED" for a run that did not run
+    step_errors = tuple(Verdict("error", f"{step} completed", "fail", redact(detail))
+                        for step, _, detail in (e.partition(": ") for e in errors))
+    result = replace(result, verdicts=step_errors + result.verdicts)
     history = []
     if options.history_db is not None:
         options.history_db.parent.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,10 @@ __all__ = ["render_junit"]
 
 def _suite(name: str, timestamp: str, cases: list[ElementTree.Element], time: float = 0.0) -> ElementTree.Element:
     failures = sum(1 for c in cases if c.find("failure") is not None)
+    errors = sum(1 for c in cases if c.find("error") is not None)
     skipped = sum(1 for c in cases if c.find("skipped") is not None)
-    suite = ElementTree.Element("testsuite", name=name, tests=str(len(cases)), failures=str(failures), errors="0",
-                                skipped=str(skipped), time=f"{time:.3f}")
+    suite = ElementTree.Element("testsuite", name=name, tests=str(len(cases)), failures=str(failures),
+                                errors=str(errors), skipped=str(skipped), time=f"{time:.3f}")
     if timestamp:
         suite.set("timestamp", timestamp.removesuffix("Z"))
     suite.extend(cases)
@@ -57,7 +58,8 @@ def render_junit(summary: Summary, gate: GateResult | None = None) -> str:
         for verdict in gate.verdicts:
             case = _case(f"gate.{verdict.kind}", verdict.name)
             if verdict.status == "fail":
-                element = ElementTree.SubElement(case, "failure", message=verdict.message, type=verdict.kind)
+                tag = "error" if verdict.kind == "error" else "failure"  # a step that did not finish vs a finding
+                element = ElementTree.SubElement(case, tag, message=verdict.message, type=verdict.kind)
                 element.text = verdict.message
             elif verdict.status == "skip":
                 ElementTree.SubElement(case, "skipped", message=verdict.message)
@@ -75,7 +77,7 @@ def render_junit(summary: Summary, gate: GateResult | None = None) -> str:
         name="apigate",
         tests=str(sum(int(s.get("tests", "0")) for s in suites)),
         failures=str(sum(int(s.get("failures", "0")) for s in suites)),
-        errors="0",
+        errors=str(sum(int(s.get("errors", "0")) for s in suites)),
         skipped=str(sum(int(s.get("skipped", "0")) for s in suites)),
         time=f"{summary.duration_s:.3f}",
     )
