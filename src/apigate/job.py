@@ -93,9 +93,9 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
     # read the gate's inputs first: a bad thresholds or baseline file stops the job before minutes of work (exit 2)
     load_thresholds(options.thresholds)
     if options.baseline is not None:
-        from apigate.summary import load_summary
+        from apigate.summary import load_summary as read_summary
 
-        load_summary(options.baseline, with_samples=False)
+        read_summary(options.baseline, with_samples=False)
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     contract_file = out / "contract" / "summary.json"
