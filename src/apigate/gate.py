@@ -37,6 +37,7 @@ __all__ = [
     "Thresholds",
     "Verdict",
     "compare_metric",
+    "compared_by_default",
     "default_thresholds",
     "default_thresholds_text",
     "evaluate",
@@ -51,6 +52,7 @@ Status = Literal["pass", "fail", "skip"]
 Kind = Literal["contract", "limit", "failure_rate", "regression", "error"]  # error: a run step did not finish
 
 _OPS: Final = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
+_DIAGNOSTIC_PREFIXES: Final = ("truth.", "client.")  # the load scenarios' self-checks (see load/stream.py)
 _QUANTILES: Final = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 _LIMIT_TEXT: Final = re.compile(r"^\s*(<=|<|>=|>)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
@@ -76,7 +78,7 @@ class RegressionPolicy:
     tolerance_pct: float = 10.0
     min_delta_ms: float = 2.0
     alpha: float = 0.01
-    metrics: tuple[str, ...] = ()  # empty: every metric in both runs
+    metrics: tuple[str, ...] = ()  # empty: every API latency in both runs (see :func:`compared_by_default`)
     max_samples: int = 50000
     bootstrap_resamples: int = 4000
     seed: int = 0
@@ -416,7 +418,7 @@ def _failure_rate_verdicts(summary: Summary, thresholds: Thresholds) -> list[Ver
 
 
 def _regression_verdicts(summary: Summary, baseline: Summary, policy: RegressionPolicy) -> list[Verdict]:
-    names = policy.metrics or tuple(summary.metrics)
+    names = policy.metrics or tuple(m for m, stats in summary.metrics.items() if compared_by_default(m, stats.unit))
     out: list[Verdict] = []
     for metric in names:
         current = summary.metrics.get(metric)
@@ -439,6 +441,13 @@ def _regression_verdicts(summary: Summary, baseline: Summary, policy: Regression
         out.append(Verdict("regression", f"regression {metric}", "fail" if regressed else "pass", message, metric,
                            tuple(comparisons)))
     return out
+
+
+def compared_by_default(metric: str, unit: str) -> bool:
+    """Whether an empty ``regression.metrics`` compares ``metric``: the API's latencies, not counts
+    (``codemie.stream.chunks``) nor the load generator's own diagnostics (``truth.*``, ``client.*``), whose changes
+    say something about the machine that ran the test, not about the API."""
+    return unit == "ms" and not metric.startswith(_DIAGNOSTIC_PREFIXES)
 
 
 def compare_metric(current: Summary, baseline: Summary, metric: str, policy: RegressionPolicy) -> list[Comparison]:

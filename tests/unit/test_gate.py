@@ -221,3 +221,27 @@ def test_verdicts_are_frozen() -> None:
     result = evaluate(fake_summary(1), default_thresholds())
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.verdicts[0].status = "fail"  # type: ignore[misc]
+
+
+def test_load_generator_diagnostics_and_counts_are_not_compared_by_default() -> None:
+    """A busier load generator (read lag, truth.* error legs) or a different chunk count is not an API regression."""
+    def run(seed: int, lag_ms: float) -> dict[str, list[float]]:
+        samples = fake_samples(seed)
+        samples["client.stream.read_lag"] = [lag_ms + i % 7 * 0.1 for i in range(1000)]
+        samples["truth.stream.ttfc_error"] = [lag_ms + i % 5 * 0.1 for i in range(1000)]
+        samples["codemie.stream.chunks"] = [8.0 + 4 * (lag_ms > 1)] * 1000
+        return samples
+
+    base_samples, cur_samples = run(1, 0.2), run(2, 40.0)
+    baseline = parse_summary(fake_document(base_samples, seed=1), samples=base_samples)
+    doc = fake_document(cur_samples, seed=2)
+    doc["metrics"]["codemie.stream.chunks"]["unit"] = "chunks"
+    current = parse_summary(doc, samples=cur_samples)
+    result = evaluate(current, default_thresholds(), baseline)
+    assert result.passed, render_table(result)
+    compared = {v.metric for v in result.verdicts if v.kind == "regression"}
+    assert TTFC in compared and not compared & {"client.stream.read_lag", "truth.stream.ttfc_error",
+                                                 "codemie.stream.chunks"}
+    # listed explicitly, a diagnostic is compared (and here it did regress)
+    listed = parse_thresholds('[regression]\nmetrics = ["client.stream.read_lag"]')
+    assert [v.name for v in evaluate(current, listed, baseline).failed] == ["regression client.stream.read_lag"]
