@@ -496,6 +496,25 @@ def test_chat_validation(bj: ASGIClient) -> None:
     validation(s.post(f"/connection/{UNKNOWN}/team/", json={}))
 
 
+@pytest.mark.parametrize(("sent", "answered"), [
+    ("2025-04-10T12:00:00Z", "2025-04-10T12:00:00Z"),
+    ("2025-04-10", "2025-04-10T00:00:00Z"),  # pydantic reads a date as midnight
+    ("2025-04-10T12:00:00", "2025-04-10T12:00:00Z"),  # no offset: UTC
+    ("2025-04-10 14:00:00.5+02:00", "2025-04-10T12:00:00.500000Z"),
+    ("20250410T120000", None),  # ISO basic format: pydantic refuses it
+])
+def test_prompt_time_is_answered_as_a_datetime(bj: ASGIClient, sent: str, answered: str | None) -> None:
+    """The prompt's ``timestamp`` is parsed as pydantic does and answered as a UTC RFC 3339 ``prompt_time`` (the
+    contract's format), never echoed as the client wrote it."""
+    s = user(bj)
+    chat = chat_ready(s, CONNECTION)
+    r = s.post(f"/chat/{chat}/message/", json={"prompt": "How many teams are there?", "timestamp": sent})
+    if answered is None:
+        assert validation(r)[0]["loc"] == ["body", "timestamp"]
+    else:
+        assert ok(r)["prompt_time"] == answered
+
+
 # ---- contract breaks --------------------------------------------------------------------------------------------
 
 def test_every_basejump_break_is_covered() -> None:

@@ -9,9 +9,10 @@ contract calls invalid. Error ``input`` values are left out where they could car
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 __all__ = [
@@ -30,6 +31,8 @@ SSL_MODES: Final = ("require", "verify-ca", "verify-full")
 VERIFY_MODES: Final = frozenset({"verify-ca", "verify-full"})
 _MISSING: Final = object()
 ABSENT: Final = object()  # no request body at all (unlike a JSON ``null``)
+# what pydantic's datetime parser reads from a string: YYYY-MM-DD, optionally [T ]HH:MM[:SS[.f]] and an offset
+_DATETIME: Final = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
 
 Loc = tuple[str | int, ...]
 
@@ -123,13 +126,17 @@ class Errors:
         return value
 
     def datetime(self, value: Any, loc: Loc) -> str | None:
-        if isinstance(value, str):
+        """A datetime string in the forms pydantic reads (a date, or a date and time, with or without an offset),
+        returned as the server would answer it: RFC 3339 in UTC (``...Z``; a value without an offset is UTC)."""
+        if isinstance(value, str) and _DATETIME.fullmatch(value):
             try:
-                datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+                moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
             except ValueError:
                 pass
             else:
-                return value
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=UTC)
+                return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
         self.add("datetime_from_date_parsing" if isinstance(value, str) else "datetime_type", loc,
                  "Input should be a valid datetime", value)
         return None
