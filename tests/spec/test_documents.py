@@ -460,6 +460,12 @@ BASEJUMP_PROBES = [
     ("Message", {**MESSAGE, "msg_type": "error"}, True),
     ("Message", {**MESSAGE, "msg_type": "warning"}, False),
     ("Message", {**MESSAGE, "result_type": "table"}, False),
+    # "UTC ISO-8601": with or without an offset (pydantic writes the core's naive datetimes without one)
+    ("Message", {**MESSAGE, "timestamp": "2023-04-20T10:30:00", "prompt_time": "2023-04-20T10:29:58.123456"}, True),
+    ("Message", {**MESSAGE, "prompt_time": "2023-04-20T12:29:58+02:00"}, True),
+    ("Message", {**MESSAGE, "timestamp": "2023-04-20"}, False),
+    ("Message", {**MESSAGE, "prompt_time": "yesterday"}, False),
+    ("Message", {**MESSAGE, "timestamp": None}, False),
     ("DatabaseConnectionRequest", CONNECTION, True),
     ("DatabaseConnectionRequest", {**CONNECTION, "port": None, "ssl_mode": "verify-full", "ssl_root_cert": None}, False),
     ("DatabaseConnectionRequest", {**CONNECTION, "port": None, "ssl_mode": "verify-full", "ssl_root_cert": "PEM"}, True),
