@@ -14,7 +14,7 @@ import time
 from locust import FastHttpUser, task
 from locust.exception import StopUser
 
-from common import TARGET, BasejumpTokens, KeycloakTokens, LoginError, fail, ok
+from common import TARGET, BasejumpTokens, KeycloakTokens, LoginError, auth_headers, fail, ok
 from rawhttp import request_once
 
 _JSON = {"Content-Type": "application/json"}
@@ -30,12 +30,14 @@ class CodemieChatUser(FastHttpUser):
     host = TARGET.codemie.url
 
     def on_start(self) -> None:
-        self.auth = KeycloakTokens()
+        self.auth = KeycloakTokens(headers=_JSON)
         self.url = f"{TARGET.codemie.url}/v1/assistants/{TARGET.codemie.assistant_id}/model"
 
     @task
     def chat(self) -> None:
-        headers = {**_JSON, **self.auth.header()}
+        headers = auth_headers(self, self.auth, "codemie.chat")
+        if headers is None:
+            return
         t0 = time.perf_counter()
         with self.client.post(self.url, data=CODEMIE_BODY, headers=headers, name="codemie.chat",
                               catch_response=True) as r:
@@ -57,7 +59,7 @@ class BasejumpChatUser(FastHttpUser):
     host = TARGET.basejump.url
 
     def on_start(self) -> None:
-        self.auth = BasejumpTokens()
+        self.auth = BasejumpTokens(headers=_JSON)
         base = TARGET.basejump.url
         user = self.auth.user_uuid
         tag = f"{id(self):x}-{int(time.time() * 1000)}"
@@ -88,7 +90,9 @@ class BasejumpChatUser(FastHttpUser):
 
     @task
     def message(self) -> None:
-        headers = {**_JSON, **self.auth.header()}
+        headers = auth_headers(self, self.auth, "basejump.chat")
+        if headers is None:
+            return
         t0 = time.perf_counter()
         with self.client.post(self.url, data=BASEJUMP_BODY, headers=headers, name="basejump.chat",
                               catch_response=True) as r:

@@ -26,7 +26,7 @@ from typing import Any
 
 import gevent
 from gevent.lock import Semaphore
-from locust import events
+from locust import User, events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -35,12 +35,13 @@ from apigate.errors import ApigateError
 from apigate.loadrun.journal import JournalWriter
 from apigate.metrics import Recording, summarize
 from apigate.redact import redact
-from rawhttp import request_once
+from rawhttp import HTTPParseError, request_once
 
-__all__ = ["RECORDING", "TARGET", "BasejumpTokens", "KeycloakTokens", "fail", "ok"]
+__all__ = ["RECORDING", "TARGET", "BasejumpTokens", "KeycloakTokens", "auth_headers", "fail", "ok"]
 
 FLUSH_INTERVAL_S = 1.0
 FINAL_WAIT_S = 30.0
+LOGIN_RETRY_S = 1.0  # a user whose token renewal failed waits this long before its next request
 
 
 def _load_target() -> config.Target:
@@ -66,13 +67,19 @@ def fail(name: str, reason: str) -> None:
     RECORDING.add_request(name, time.time(), reason)
 
 
-def http_reason(status: int, body: bytes | None = None) -> str:
-    """A short, stable failure reason for an unexpected answer (grouped in the summary)."""
-    if status == 0:
-        return "connection error"
-    if status == 200:
-        return "HTTP 200 without the expected keys"
-    return f"HTTP {status}"
+def auth_headers(user: User, tokens: KeycloakTokens | BasejumpTokens, name: str) -> dict[str, str] | None:
+    """``tokens.header()`` — or, when renewing the token failed, None after counting a failure of request ``name``
+    (apigate's summary and Locust's stats) and pausing the user for :data:`LOGIN_RETRY_S` instead of letting it
+    hammer the identity provider."""
+    try:
+        return tokens.header()
+    except (LoginError, OSError, HTTPParseError) as exc:
+        reason = f"login: {exc}" if isinstance(exc, LoginError) else f"login: connection error: {type(exc).__name__}"
+        fail(name, reason)
+        user.environment.events.request.fire(request_type="LOGIN", name=name, response_time=0.0, response_length=0,
+                                             exception=exc, context={})
+        gevent.sleep(LOGIN_RETRY_S)
+        return None
 
 
 # ---- logins -----------------------------------------------------------------------------------------------------
@@ -81,10 +88,14 @@ class LoginError(Exception):
 
 
 class KeycloakTokens:
-    """A Keycloak access token for one user: obtained once, renewed 30 s before it expires."""
+    """A Keycloak access token for one user: obtained once, renewed 30 s before it expires.
 
-    def __init__(self, grant: str | None = None) -> None:
+    :meth:`header` returns ``headers`` plus the Authorization header, one dict built per renewal (not per request).
+    """
+
+    def __init__(self, grant: str | None = None, headers: dict[str, str] | None = None) -> None:
         self.form = keycloak_form(grant or TARGET.codemie.grant)
+        self._base = dict(headers or {})
         self._token = ""
         self._refresh: str | None = None
         self._expires = 0.0
@@ -111,7 +122,7 @@ class KeycloakTokens:
         self._refresh = body.get("refresh_token")
         lifetime = float(body.get("expires_in") or 60)
         self._expires = time.monotonic() + max(lifetime - 30.0, lifetime / 2)
-        self._header = {"Authorization": f"Bearer {self._token}"}
+        self._header = {**self._base, "Authorization": f"Bearer {self._token}"}
 
 
 def keycloak_form(grant: str) -> dict[str, str]:
@@ -166,11 +177,15 @@ def basejump_user() -> str:
 
 
 class BasejumpTokens:
-    """A Basejump refresh token (90 days) and access token (15 minutes, renewed a minute before it expires)."""
+    """A Basejump refresh token (90 days) and access token (15 minutes, renewed a minute before it expires).
+
+    :meth:`header` returns ``headers`` plus the Authorization header, one dict built per renewal (not per request).
+    """
 
     ACCESS_LIFETIME_S = 15 * 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self._base = dict(headers or {})
         self.user_uuid = basejump_user()
         bj = TARGET.basejump
         status, body = request_once("POST", f"{bj.url}/auth/token/", params={"user_uuid": self.user_uuid},
@@ -190,7 +205,7 @@ class BasejumpTokens:
             if status != 200 or not isinstance(body, dict) or "access_token" not in body:
                 raise LoginError(_oauth_reason("basejump access token", status, body))
             self._expires = time.monotonic() + self.ACCESS_LIFETIME_S - 60.0
-            self._header = {"Authorization": f"Bearer {body['access_token']}"}
+            self._header = {**self._base, "Authorization": f"Bearer {body['access_token']}"}
         return self._header
 
 

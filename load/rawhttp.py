@@ -22,9 +22,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from geventhttpclient.response import HTTPResponse
+from geventhttpclient.response import HTTPParseError, HTTPResponse  # HTTPParseError: malformed HTTP from the peer
 
-__all__ = ["Connection", "ConnectionClosed", "Response", "request_once"]
+__all__ = ["Connection", "ConnectionClosed", "HTTPParseError", "Response", "request_once"]
 
 READ_SIZE = 65536
 # Linux kernel receive timestamps (SO_TIMESTAMPNS; not exported by Python's socket module): the time a packet

@@ -30,11 +30,12 @@ from locust import User, task
 
 from apigate.clients.stream import StreamDecoder, StreamValidator
 from apigate.errors import StreamViolation
-from common import RECORDING, TARGET, KeycloakTokens, fail
-from rawhttp import Connection, ConnectionClosed
+from common import RECORDING, TARGET, KeycloakTokens, auth_headers, fail
+from rawhttp import Connection, ConnectionClosed, HTTPParseError
 
 NAME = "codemie.stream"
 BODY = json.dumps({"text": "Explain time to first chunk in three sentences.", "stream": True}).encode()
+HEADERS = {"Content-Type": "application/json", "Accept": "application/x-ndjson, text/event-stream"}
 
 
 class StreamFailure(Exception):
@@ -49,7 +50,7 @@ class CodemieStreamUser(User):
     host = TARGET.codemie.url
 
     def on_start(self) -> None:
-        self.auth = KeycloakTokens()
+        self.auth = KeycloakTokens(headers=HEADERS)
         parts = urlsplit(TARGET.codemie.url)
         self.conn = Connection(f"{parts.scheme}://{parts.netloc}", timeout=300.0)
         self.path = f"{parts.path}/v1/assistants/{TARGET.codemie.assistant_id}/model"
@@ -66,19 +67,23 @@ class CodemieStreamUser(User):
 
     @task
     def stream(self) -> None:
-        headers = {"Content-Type": "application/json", "Accept": "application/x-ndjson, text/event-stream",
-                   **self.auth.header()}
+        headers = auth_headers(self, self.auth, NAME)
+        if headers is None:
+            return
         started = time.perf_counter()
         try:
             resp = self.conn.request("POST", self.path, headers=headers, body=BODY)
         except (OSError, ConnectionClosed) as exc:
             self._failed(f"connection error: {type(exc).__name__}", started)
             return
+        except HTTPParseError as exc:  # the connection is closed already
+            self._failed(f"contract: bad HTTP response: {exc}", started)
+            return
         sent = resp.sent_at
         if resp.status != 200:
             try:
                 resp.read()
-            except (OSError, ConnectionClosed):
+            except (OSError, ConnectionClosed, HTTPParseError):
                 self.conn.close()
             self._failed(f"HTTP {resp.status}", sent)
             return
@@ -105,6 +110,10 @@ class CodemieStreamUser(User):
         except StreamViolation as exc:
             self.conn.close()
             self._failed(f"contract: {exc.message}", sent)
+            return
+        except HTTPParseError as exc:  # bad chunked transfer coding
+            self.conn.close()
+            self._failed(f"contract: bad HTTP framing: {exc}", sent)
             return
         except ConnectionClosed:
             reason = "cut off after the terminal chunk" if end_at else "cut off before the terminal chunk"

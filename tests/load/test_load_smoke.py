@@ -100,6 +100,20 @@ def test_workers_merge_exactly(tmp_path: Path) -> None:
         assert counts[name] == row["count"]
 
 
+def test_failed_token_renewals_are_counted_with_their_reason(tmp_path: Path) -> None:
+    """Tokens live 2 s and half of the mock's answers are 503 (seed 1: the pre-run login check passes): renewals
+    that fail are failures of the request that needed them, in apigate's summary and in Locust's own counts."""
+    out = tmp_path / "renewals"
+    proc = apigate_load("--scenario", "stream", "-u", "6", "-t", "5s", "--out", str(out), *FAST_MOCK,
+                        "--access-token-lifetime-s", "2", "--error-rate", "0.5", "--seed", "1")
+    assert proc.returncode == 1, proc.stderr[-2000:]  # far over the failure budget, but it ran to the end
+    summary = summary_of(out)
+    logins = [f for f in summary["failures"] if f["reason"].startswith("login: keycloak refused")]
+    assert logins and all(f["name"] == "codemie.stream" for f in logins)
+    assert locust_counts(out)["codemie.stream"] == summary["requests"]["codemie.stream"]["count"]
+    assert "Traceback" not in (out / "locust.log").read_text()
+
+
 def test_bad_credentials_stop_at_once(tmp_path: Path) -> None:
     from apigate.mocks import MockSettings, running_mock
 

@@ -50,12 +50,19 @@ class LoadResult:
 
 
 def locust_request_counts(out_dir: Path) -> dict[str, int]:
-    """Locust's own final request count per name (from ``locust.json``): an independent tally to compare with."""
+    """Locust's own final request count per name (from ``locust.json``): an independent tally to compare with.
+
+    Locust keeps one row per (method, name): a name's rows are added up (e.g. ``codemie.stream`` as STREAM and as a
+    failed LOGIN)."""
     try:
         rows = json.loads((out_dir / "locust.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {str(r["name"]): int(r["num_requests"]) for r in rows if isinstance(r, dict) and "name" in r}
+    counts: dict[str, int] = {}
+    for r in rows:
+        if isinstance(r, dict) and "name" in r:
+            counts[str(r["name"])] = counts.get(str(r["name"]), 0) + int(r["num_requests"])
+    return counts
 
 
 def _stderr(line: str) -> None:
