@@ -149,7 +149,9 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
     gate_exit, table = _gate_and_report(out, summary_doc, options, errors)
     exit_codes.append(gate_exit)
 
-    if any(code == 2 for code in exit_codes) or errors:
+    if 130 in exit_codes:  # interrupted (Ctrl-C / SIGTERM): what was measured is written, the verdict is not a pass
+        code = 130
+    elif any(code == 2 for code in exit_codes) or errors:
         code = 2
     elif any(code != 0 for code in exit_codes):
         code = 1
