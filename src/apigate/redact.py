@@ -5,17 +5,25 @@ Two mechanisms, both needed:
 * :class:`Secret` wraps a credential so that ``str``/``repr``/f-strings show ``***``; the value is only reachable
   through :meth:`Secret.reveal`, which the HTTP layer calls at the last moment.
 * :func:`redact` scrubs text: every value ever wrapped in a ``Secret`` or passed to :func:`register_secret`
-  (issued tokens are registered by the auth flows), JWT-shaped strings, ``Bearer``/``client-secret`` header values
-  and ``password=``/``client_secret=``/``*token=`` form or query values. Report writers and the CLI pass all text
+  (issued tokens are registered by the auth flows; also in their JSON-, URL- and HTML-escaped spellings), JWT-shaped
+  strings, ``Bearer`` values, credential headers (``Authorization``, ``client-secret``, ``X-Api-Key``, cookies),
+  the password of a URL's userinfo, and the value of any key named like a credential (``password``,
+  ``db_password``, ``client_secret``, ``apiKey``, ``accessToken``, ``refresh_token``, ...) in form bodies, query
+  strings, JSON (also JSON inside a JSON string), Python reprs and HTML-escaped text. Quoted values are replaced up
+  to their closing quote (a password with spaces), and the surrounding structure is kept: a redacted JSON
+  document stays valid JSON, and markup after a value is never swallowed. Report writers and the CLI pass all text
   through it; :class:`RedactingFilter` does it for :mod:`logging`.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import threading
 from typing import Final
+from urllib.parse import quote, quote_plus
 
 __all__ = ["REDACTED", "RedactingFilter", "Secret", "install_log_redaction", "redact", "register_secret"]
 
@@ -26,23 +34,35 @@ _lock = threading.Lock()
 # per second in a token-issuance load run), and redact() replaces longer values before shorter ones.
 _known: dict[int, set[str]] = {}
 
-_PATTERNS: Final = [
-    # JWTs (Keycloak access/refresh/id tokens, Basejump tokens if they are JWTs).
-    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
-    # Authorization / client-secret header values, in HTTP dumps, curl lines and Python reprs.
-    re.compile(
-        r"(?i)((?<![\w.-])(?:authorization|client-secret|x-api-key|cookie)['\"]?\s*[:=]\s*['\"]?)"
-        r"(?:bearer\s+|basic\s+)?(?![{\[])[^\s'\",}\]]+"
-    ),
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]+"),
-    # Form bodies, query strings, JSON keys.
-    re.compile(
-        # a key of its own (not the tail of a name such as the metric "keycloak.token.password") whose value is a
-        # scalar (a JSON object or array after the key is structure, not a secret)
-        r"(?i)((?<![\w.-])(?:password|client_secret|secret|api_key|apikey|access_token|refresh_token|id_token|token)"
-        r"['\"]?\s*[:=]\s*['\"]?)(?![{\[]|null\b)[^\s&'\",}\]]+"
-    ),
-]
+# a quote as it appears around a key or a value: plain, JSON-escaped (JSON inside a JSON string) or HTML-escaped
+_QUOTE: Final = r"""(?:\\?["']|&quot;|&\#34;|&\#39;|&\#x27;|&apos;)"""
+# a quoted value, by its opening quote, up to (not including) its closing quote or the end of the line
+_QUOTED_VALUE: Final = (
+    r""""(?P<dq>(?:[^"\\\r\n]|\\.)+)"""  # "JSON or Python string", escapes included
+    r"""|'(?P<sq>(?:[^'\\\r\n]|\\.)+)"""  # 'Python string'
+    r"""|\\["'](?P<eq>[^"'\\\r\n]+)"""  # \"a string in JSON inside a JSON string\"
+    r"""|(?:&quot;|&\#34;|&\#39;|&\#x27;|&apos;)(?P<hq>[^&<\r\n]+)"""  # &quot;HTML-escaped&quot;
+)
+_VALUE_GROUPS: Final = ("dq", "sq", "eq", "hq", "bare")
+_PLAIN: Final = re.compile(r"[A-Za-z0-9._~-]+")  # spelled the same escaped or not (JWTs, most opaque tokens)
+
+_JWT: Final = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_URL_PASSWORD: Final = re.compile(r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}://[^\s/?#@:'\"<>]*:(?P<bare>[^\s/?#@'\"<>]+)@")
+# Authorization / client-secret / API-key / cookie header values, in HTTP dumps, curl lines, JSON and Python reprs
+# (also ('name', 'value') tuples): the whole value, whatever its scheme ("Bearer x", "Token x", "a=b; c=d").
+_HEADER: Final = re.compile(
+    r"(?i)(?<![\w.-])(?:proxy-)?(?:authorization|client-secret|x-api-key|api-key|x-auth-token|(?:set-)?cookie)"
+    rf"(?P<kq>{_QUOTE})?(?(kq)\s*[:=,]\s*b?|\s*[:=]\s*)"
+    rf"(?:{_QUOTED_VALUE}|(?![{{\[]|null\b)(?P<bare>[^\s'\"<>&\\}}\]][^\r\n'\"<>&\\}}\]]*))"
+)
+_BEARER: Final = re.compile(r"(?i)\bbearer\s+(?![a-z_]+=\")(?P<bare>[A-Za-z0-9._~+/=-]+)")
+# A key of its own (not the tail of a dotted name such as the metric "keycloak.token.password") named like a
+# credential, then its value. A JSON object, array or null after the key is structure, not a secret.
+_KEY_VALUE: Final = re.compile(
+    r"(?i)(?<![\w.-])[a-z0-9_-]*?(?:password|passwd|passphrase|secret|api_?key|private_?key|token)"
+    rf"(?P<kq>{_QUOTE})?\s*(?:[:=]|%3d)\s*"  # %3D: a form or query inside a URL-encoded parameter
+    rf"(?:{_QUOTED_VALUE}|(?![{{\[]|null\b)(?P<bare>(?:[^\s&'\",;}}\]<>\\%]|%(?!26)[0-9a-f]{{2}})+))"
+)
 
 
 class Secret:
@@ -76,12 +96,38 @@ class Secret:
         return bool(self._value)
 
 
+def _spellings(value: str) -> set[str]:
+    """``value`` as it may appear in text: raw, inside a JSON string, URL-encoded (path/query or form), HTML-escaped."""
+    return {value, json.dumps(value, ensure_ascii=False)[1:-1], quote(value, safe=""), quote_plus(value),
+            html.escape(value)}
+
+
 def register_secret(value: str | None) -> None:
     """Remember a secret value (a password, an issued token) so that :func:`redact` removes it everywhere."""
     if not value or len(value) < 4:
         return  # too short to scrub without destroying ordinary text
+    spellings = (value,) if _PLAIN.fullmatch(value) else _spellings(value)
     with _lock:
-        _known.setdefault(len(value), set()).add(value)
+        for spelling in spellings:
+            _known.setdefault(len(spelling), set()).add(spelling)
+
+
+def _scrub(match: re.Match[str]) -> str:
+    """The match with its value group replaced by ``***`` (a bare value after a JSON key becomes ``"***"``)."""
+    groups = match.re.groupindex
+    for name in _VALUE_GROUPS:
+        start = match.start(name) if name in groups else -1
+        if start >= 0:
+            end = match.end(name)
+            break
+    else:  # pragma: no cover - every pattern has exactly one value group that matched
+        return match.group(0)
+    whole = match.group(0)
+    base = match.start()
+    replacement = REDACTED
+    if name == "bare" and "kq" in groups and match.group("kq") == '"':
+        replacement = f'"{REDACTED}"'  # keep JSON valid: {"token": 12345} -> {"token": "***"}
+    return whole[: start - base] + replacement + whole[end - base :]
 
 
 def redact(text: str) -> str:
@@ -95,9 +141,9 @@ def redact(text: str) -> str:
             for value in bucket:
                 if value in text:
                     text = text.replace(value, REDACTED)
-    text = _PATTERNS[0].sub(REDACTED, text)
-    for p in _PATTERNS[1:]:
-        text = p.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _JWT.sub(REDACTED, text)
+    for pattern in (_URL_PASSWORD, _HEADER, _BEARER, _KEY_VALUE):
+        text = pattern.sub(_scrub, text)
     return text
 
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import html
+import json
 import logging
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -66,3 +69,70 @@ def test_logging_filter_redacts_records(caplog: pytest.LogCaptureFixture) -> Non
 )
 def test_redact_leaves_structure_and_metric_names_alone(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a quoted value is replaced up to its closing quote (a passphrase with spaces, an escaped quote)
+        ('{"password": "correct horse battery staple"}', '{"password": "***"}'),
+        ('{"password":"a\\"b", "x": 1}', '{"password":"***", "x": 1}'),
+        ('{"client_secret" : "abc123def"}', '{"client_secret" : "***"}'),
+        ("curl -d '{\"password\": \"a b c\"}' http://x", "curl -d '{\"password\": \"***\"}' http://x"),
+        # header values whatever their scheme or spacing, in dumps, curl lines and reprs
+        ("Authorization:Bearer abc123def", "Authorization:***"),
+        ("authorization: Token abc123def", "authorization: ***"),
+        ("Proxy-Authorization: Basic dXNlcjpwYXNz", "Proxy-Authorization: ***"),
+        ("curl -H 'client-secret: abc123def' http://x", "curl -H 'client-secret: ***' http://x"),
+        ("[('authorization', 'Bearer abc123def'), ('client-secret', 'abc123def')]",
+         "[('authorization', '***'), ('client-secret', '***')]"),
+        ("Cookie: a=b; session=abc123def", "Cookie: ***"),
+        # credential-named keys other than the exact spellings
+        ('{"db_password": "abc123def"}', '{"db_password": "***"}'),
+        ('{"accessToken": "abc123def", "refreshToken": "abc123def"}', '{"accessToken": "***", "refreshToken": "***"}'),
+        ('{"clientSecret": "abc123def", "api-key": "abc123def"}', '{"clientSecret": "***", "api-key": "***"}'),
+        # JSON inside a JSON string, HTML-escaped quotes, URL-encoded forms, URL userinfo
+        ('"{\\"password\\": \\"abc123def\\"}"', '"{\\"password\\": \\"***\\"}"'),
+        ("{&quot;password&quot;: &quot;abc 123def&quot;}", "{&quot;password&quot;: &quot;***&quot;}"),
+        ("next=%2Fcb%3Faccess_token%3Dabc123def%26state%3D1", "next=%2Fcb%3Faccess_token%3D***%26state%3D1"),
+        ("postgresql://admin:abc123def@db:5432/x", "postgresql://admin:***@db:5432/x"),
+    ],
+)
+def test_redact_false_negatives(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a bare value after a JSON key becomes a JSON string: the document stays valid JSON
+        ('{"token": 12345, "x": 1}', '{"token": "***", "x": 1}'),
+        # markup after a value is never swallowed
+        ("<td>token=abc123def</td>", "<td>token=***</td>"),
+        ("<pre>Authorization: Basic dXNlcjpwYXNz</pre>", "<pre>Authorization: ***</pre>"),
+        # a challenge's parameters are not a token; a list of field names is not a secret
+        ('WWW-Authenticate: Bearer realm="x", error="invalid_token"',
+         'WWW-Authenticate: Bearer realm="x", error="invalid_token"'),
+        ('{"required": ["username", "password", "host"]}', '{"required": ["username", "password", "host"]}'),
+        ('{"auth.expired_token": 3, "check": "auth.expired_token"}',
+         '{"auth.expired_token": 3, "check": "auth.expired_token"}'),
+        ("http://127.0.0.1:8080/x@y", "http://127.0.0.1:8080/x@y"),
+    ],
+)
+def test_redact_keeps_structure(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_redacted_json_stays_json() -> None:
+    doc = {"password": "a \"quoted\" pass", "token": 42, "refresh_token": None, "metrics": {"keycloak.token.password": {"p50": 1}}}
+    out = json.loads(redact(json.dumps(doc)))
+    assert out == {"password": "***", "token": "***", "refresh_token": None,
+                   "metrics": {"keycloak.token.password": {"p50": 1}}}
+
+
+def test_registered_secret_is_scrubbed_in_its_escaped_spellings() -> None:
+    value = 'p@ss "w0rd"&<x>'
+    register_secret(value)
+    for text in (value, json.dumps(value), f"a={quote_plus(value)}", f"/{quote(value, safe='')}", html.escape(value)):
+        assert "w0rd" not in redact(f"sent {text} here"), text
+
