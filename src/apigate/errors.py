@@ -28,7 +28,8 @@ test failures, and carry what was expected and what came back::
         └── StreamViolation        a streamed answer broke its framing or sequence rules (offset = byte offset)
 
 ``HTTPError`` objects never carry secrets: the URL is stored without its query string values for secret-looking
-parameters and the body is passed through :func:`apigate.redact.redact`. Besides the raw ``body`` they carry the
+parameters, the text is passed through :func:`apigate.redact.redact` and the parsed body (which may echo the
+request) through :func:`apigate.redact.redact_json`. Besides the ``body`` they carry the
 fields of the service's error envelope, whatever the service: ``message`` (CodeMie ``error.message``, Keycloak
 ``error_description``, FastAPI ``detail``), ``code`` (Keycloak ``error``), ``details`` and ``help`` (CodeMie), the
 ``service`` that answered and how many ``attempts`` were made.
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from apigate.redact import redact
+from apigate.redact import redact, redact_json
 
 __all__ = [
     "ApigateError",
@@ -155,13 +156,13 @@ class HTTPError(ApigateError):
         self.status = status
         self.method = method
         self.url = redact(url)
-        self.body = body
+        self.body = redact_json(body)  # an error body may echo the request (FastAPI 422: "input")
         self.text = redact(text[:2000])
         self.request_id = request_id
         self.retry_after = retry_after
         self.code = code
-        self.details = details
-        self.help = help
+        self.details = redact_json(details)
+        self.help = redact(help) if help else help
         self.service = service
         self.attempts = attempts
 

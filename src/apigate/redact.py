@@ -22,10 +22,18 @@ import json
 import logging
 import re
 import threading
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "RedactingFilter", "Secret", "install_log_redaction", "redact", "register_secret"]
+__all__ = [
+    "REDACTED",
+    "RedactingFilter",
+    "Secret",
+    "install_log_redaction",
+    "redact",
+    "redact_json",
+    "register_secret",
+]
 
 REDACTED: Final = "***"
 
@@ -56,10 +64,13 @@ _HEADER: Final = re.compile(
     rf"(?:{_QUOTED_VALUE}|(?![{{\[]|null\b)(?P<bare>[^\s'\"<>&\\}}\]][^\r\n'\"<>&\\}}\]]*))"
 )
 _BEARER: Final = re.compile(r"(?i)\bbearer\s+(?![a-z_]+=\")(?P<bare>[A-Za-z0-9._~+/=-]+)")
+# a key named like a credential: password, db_password, client_secret, apiKey, accessToken, refresh_token, ...
+_CREDENTIAL_NAME: Final = r"[a-z0-9_-]*?(?:password|passwd|passphrase|secret|api_?key|private_?key|token)"
+_CREDENTIAL_KEY: Final = re.compile(rf"(?i){_CREDENTIAL_NAME}")
 # A key of its own (not the tail of a dotted name such as the metric "keycloak.token.password") named like a
 # credential, then its value. A JSON object, array or null after the key is structure, not a secret.
 _KEY_VALUE: Final = re.compile(
-    r"(?i)(?<![\w.-])[a-z0-9_-]*?(?:password|passwd|passphrase|secret|api_?key|private_?key|token)"
+    rf"(?i)(?<![\w.-]){_CREDENTIAL_NAME}"
     rf"(?P<kq>{_QUOTE})?\s*(?:[:=]|%3d)\s*"  # %3D: a form or query inside a URL-encoded parameter
     rf"(?:{_QUOTED_VALUE}|(?![{{\[]|null\b)(?P<bare>(?:[^\s&'\",;}}\]<>\\%]|%(?!26)[0-9a-f]{{2}})+))"
 )
@@ -145,6 +156,26 @@ def redact(text: str) -> str:
     for pattern in (_URL_PASSWORD, _HEADER, _BEARER, _KEY_VALUE):
         text = pattern.sub(_scrub, text)
     return text
+
+
+def redact_json(value: Any) -> Any:
+    """A copy of a decoded JSON value with every string redacted and the scalar under a credential-named key replaced.
+
+    For bodies kept as data (an error body may echo the request: FastAPI's ``input`` holds the rejected body).
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: REDACTED
+            if isinstance(key, str) and _CREDENTIAL_KEY.fullmatch(key) and isinstance(item, str | int | float)
+            and not isinstance(item, bool)
+            else redact_json(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 class RedactingFilter(logging.Filter):

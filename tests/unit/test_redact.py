@@ -7,7 +7,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from apigate.redact import RedactingFilter, Secret, redact, register_secret
+from apigate.redact import RedactingFilter, Secret, redact, redact_json, register_secret
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl"
 
@@ -136,3 +136,21 @@ def test_registered_secret_is_scrubbed_in_its_escaped_spellings() -> None:
     for text in (value, json.dumps(value), f"a={quote_plus(value)}", f"/{quote(value, safe='')}", html.escape(value)):
         assert "w0rd" not in redact(f"sent {text} here"), text
 
+
+
+def test_redact_json_scrubs_strings_and_credential_named_scalars() -> None:
+    register_secret("registered-4e1c")
+    body = {
+        "detail": [{"loc": ["body", "password"], "input": {"db_password": "never-registered", "port": 5432,
+                                                           "note": "uses registered-4e1c", "token": None}}],
+        "token_type": "Bearer",
+        "apiKey": 12345,
+        "secret": {"nested": "Bearer abc123def"},
+    }
+    assert redact_json(body) == {
+        "detail": [{"loc": ["body", "password"], "input": {"db_password": "***", "port": 5432,
+                                                           "note": "uses ***", "token": None}}],
+        "token_type": "Bearer",
+        "apiKey": "***",
+        "secret": {"nested": "Bearer ***"},
+    }

@@ -304,3 +304,19 @@ def test_every_error_status_on_every_step(router, client, sleeper, status: int, 
     if dashed is not None:
         assert dashed.call_count == 1
     assert_no_secret(exc, API_KEY, DB_PASSWORD, "bj-refresh-given-token", "bj-refresh-001-token", "bj-access-001-token")
+
+
+def test_an_error_body_echoing_the_request_keeps_no_secret(router, client) -> None:
+    # pydantic v2 behind FastAPI: a missing field's error carries the whole rejected body as "input"
+    token_routes(router)
+    echoed = {**SPEC.to_json(), "host": None}
+    router.post(f"{BASE}/connection/database/").respond(422, json={"detail": [
+        {"type": "missing", "loc": ["body", "host"], "msg": "Field required", "input": echoed},
+    ]})
+    with pytest.raises(errors.UnprocessableEntityError) as info:
+        client.as_user(USER).create_connection(SPEC)
+    exc = info.value
+    assert exc.message == "host: Field required"
+    assert exc.details[0]["input"]["password"] == "***" and exc.details[0]["input"]["username"] == "reader"
+    for shown in (repr(exc.body), repr(exc.details), exc.text, str(exc)):
+        assert DB_PASSWORD not in shown
