@@ -160,6 +160,9 @@ def _check_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(f"{name}: not an http(s) base URL: {value!r}")
+    if parts.username is not None or parts.password is not None:
+        # it would be shown wherever the URL is (reports, reprs); credentials have their own variables
+        raise ConfigError(f"{name}: credentials in the URL are not supported (user@ or user:password@)")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:

@@ -71,6 +71,13 @@ def test_bad_live_configuration_names_the_variable(change: dict[str, str], varia
     assert "\n" not in message
 
 
+def test_a_url_with_credentials_is_refused_without_showing_them() -> None:
+    env = {**LIVE, "APIGATE_KEYCLOAK_URL": "https://alice:url-pa55word@kc.example.com/auth"}
+    with pytest.raises(ConfigError, match="APIGATE_KEYCLOAK_URL: credentials in the URL") as info:
+        load_target(env=env)
+    assert "url-pa55word" not in str(info.value) and "url-pa55word" not in repr(info.value.args)
+
+
 def test_client_credentials_needs_a_secret() -> None:
     env = {k: v for k, v in LIVE.items() if k not in ("APIGATE_CODEMIE_USERNAME", "APIGATE_CODEMIE_PASSWORD")}
     with pytest.raises(ConfigError, match="APIGATE_CODEMIE_CLIENT_SECRET"):
