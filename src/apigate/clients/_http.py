@@ -8,7 +8,8 @@
 * :class:`HttpSession` — one ``httpx.Client`` per service with an injectable transport, ``sleep`` and ``rng``, so
   the same code runs under respx, in-process against an ASGI app and against the network.
 
-Every ``httpx`` exception is translated here, once, ``raise ... from exc``; error responses become the
+Every ``httpx`` request exception (transport failures, and bodies that do not decode) is translated here, once,
+``raise ... from exc``; error responses become the
 :func:`apigate.errors.http_error_class` of their status with the service's error envelope parsed.
 """
 
@@ -220,16 +221,26 @@ def safe_url(url: httpx.URL) -> str:
     return redact(str(url.copy_with(username=None, password=None)))
 
 
-def transport_error(exc: httpx.TransportError, method: str, url: str) -> TransportError:
-    """The apigate class for an httpx transport failure (the caller raises it ``from exc``)."""
+def transport_error(exc: httpx.RequestError, method: str, url: str) -> TransportError:
+    """The apigate class for an httpx request failure (the caller raises it ``from exc``)."""
     reason = redact(str(exc) or type(exc).__name__)
+    if isinstance(exc, httpx.DecodingError):  # a body whose Content-Encoding does not decode
+        return TransportError(f"undecodable response body: {reason}", method=method, url=url)
     if isinstance(exc, httpx.TimeoutException):
         return TransportTimeoutError(f"{type(exc).__name__}: {reason}", method=method, url=url)
     if isinstance(exc, httpx.ConnectError):
         return ConnectError(f"cannot connect: {reason}", method=method, url=url)
     if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError | httpx.CloseError):
         return ConnectionLostError(f"connection lost: {reason}", method=method, url=url)
-    return ConnectError(f"{type(exc).__name__}: {reason}", method=method, url=url)
+    if isinstance(exc, httpx.TransportError):  # proxy error, unsupported protocol
+        return ConnectError(f"{type(exc).__name__}: {reason}", method=method, url=url)
+    return TransportError(f"{type(exc).__name__}: {reason}", method=method, url=url)
+
+
+def _retriable(exc: httpx.RequestError, safe: bool) -> bool:
+    """May a request that failed with ``exc`` be sent again? Transport failures of safe requests, or any request
+    that certainly never reached the server; a body that does not decode would not decode the next time either."""
+    return isinstance(exc, httpx.TransportError) and (safe or _never_sent(exc))
 
 
 def _never_sent(exc: httpx.TransportError) -> bool:
@@ -365,10 +376,10 @@ class HttpSession:
             started = time.perf_counter()
             try:
                 response = self.client.send(request, stream=True)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 url = safe_url(request.url)
                 failure = transport_error(exc, method, url)
-                if attempt < policy.max_attempts and (safe or _never_sent(exc)):
+                if attempt < policy.max_attempts and _retriable(exc, safe):
                     delay = policy.backoff(attempt, self.rng)
                     logger.info("%s %s: %s; retry %d in %.3fs", method, url, failure, attempt, delay)
                     self.sleep(delay)
@@ -379,7 +390,7 @@ class HttpSession:
                     url = safe_url(request.url)
                     try:
                         response.read()
-                    except httpx.TransportError as exc:
+                    except httpx.RequestError as exc:
                         raise transport_error(exc, method, url) from exc
                     error = error_from_response(response, service=self.service, attempts=attempt)
                     logger.debug("%s %s -> %d (%.1f ms)", method, url, response.status_code,
@@ -398,7 +409,7 @@ class HttpSession:
                 if not stream:
                     try:
                         response.read()
-                    except httpx.TransportError as exc:
+                    except httpx.RequestError as exc:
                         raise transport_error(exc, method, safe_url(request.url)) from exc
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("%s %s -> %d (%.1f ms)", method, safe_url(request.url), response.status_code,

@@ -334,5 +334,5 @@ def _reads(response: httpx.Response) -> Iterator[bytes]:
     request = response.request
     try:
         yield from response.iter_bytes()
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:
         raise transport_error(exc, request.method, safe_url(request.url)) from exc

@@ -201,6 +201,24 @@ def test_chat_transport_failures(router, make_client, failure: Exception, calls:
     assert route.call_count == calls
 
 
+def test_an_undecodable_body_is_a_transport_error_not_an_httpx_one(router, make_client) -> None:
+    # a gateway answering "Content-Encoding: gzip" with a body that is not gzip: httpx raises DecodingError, which is
+    # not an httpx.TransportError; it must still become an apigate error (and is not retried: it would fail again)
+    token_route(router)
+
+    def broken(status: int) -> Callable[[httpx.Request], httpx.Response]:
+        headers = {"content-encoding": "gzip", "content-type": "application/json"}
+        return lambda request: httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"not gzip"))
+
+    users = router.get(f"{BASE}/v1/user").mock(side_effect=broken(200))
+    with pytest.raises(errors.TransportError, match="undecodable response body") as info:
+        make_client().get_user()
+    assert type(info.value) is errors.TransportError and users.call_count == 1
+    router.get(f"{BASE}/v1/assistants").mock(side_effect=broken(502))
+    with pytest.raises(errors.TransportError, match="undecodable"):
+        make_client().list_assistants()
+
+
 # -- streaming ---------------------------------------------------------------------------------------------------
 
 
@@ -306,6 +324,15 @@ def test_a_stream_cut_off_is_a_stream_cut_off_error(router, make_client) -> None
     assert first.delta == "Hel"
     assert info.value.offset == len(body) and "2 chunk(s)" in str(info.value)
     assert isinstance(info.value.__cause__, errors.ConnectionLostError)
+
+
+def test_an_undecodable_stream_is_a_transport_error(router, make_client) -> None:
+    token_route(router)
+    headers = {"content-type": "application/x-ndjson", "content-encoding": "gzip"}
+    router.post(ASK).mock(side_effect=lambda request: httpx.Response(200, headers=headers, content=pieces(b"{not gzip}", 4)))
+    with make_client().stream(AID, "hi") as chunks, pytest.raises(errors.TransportError, match="undecodable"):
+        chunks.result()
+    assert chunks.error is not None and not chunks.complete
 
 
 def test_a_read_timeout_mid_stream_is_a_timeout(router, make_client) -> None:
