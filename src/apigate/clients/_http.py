@@ -92,8 +92,6 @@ class RetryPolicy:
         return delay * (1.0 - self.jitter * rng())
 
 
-NO_RETRY: Final = RetryPolicy(max_attempts=1)
-
 
 def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` when absent/invalid."""
