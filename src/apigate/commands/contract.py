@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from apigate.contract.runner import ALL_APIS, default_out_dir, run_contract
     from apigate.errors import UsageError
     from apigate.mocks.settings import BREAKS, MockSettings
+    from apigate.outdir import make_out_dir
 
     if args.list_breaks:
         for name, text in BREAKS.items():
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     apis = ALL_APIS if args.api == "all" else (args.api,)
     settings = MockSettings.from_args(args)
     target = load_target()  # raises ConfigError (exit 2) on a bad APIGATE_* value
-    out_dir: Path = args.out if args.out is not None else default_out_dir()
+    out_dir: Path = make_out_dir(args.out if args.out is not None else default_out_dir())
 
     def echo(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

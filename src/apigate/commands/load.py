@@ -34,6 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from apigate.loadrun import LoadOptions, parse_duration, run_load
     from apigate.mocks.settings import MockSettings
+    from apigate.outdir import make_out_dir
 
     options = LoadOptions(
         scenario=args.scenario,
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         mock=MockSettings.from_args(args),
         progress_interval_s=args.progress_interval,
     )
-    out = args.out or Path("reports") / (dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-load")
+    out = make_out_dir(args.out or Path("reports") / (dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-load"))
     result = run_load(options, out)
     _print_summary(result.summary)
     print(f"summary: {result.summary_path}")

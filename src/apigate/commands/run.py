@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from apigate.job import PROFILES, JobOptions, default_out_dir, run_job
     from apigate.loadrun import parse_duration
     from apigate.mocks.settings import MockSettings
+    from apigate.outdir import make_out_dir
 
     if args.history_baseline < 0:
         raise UsageError("--history must be a positive number of runs")
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     target = load_target()  # ConfigError (exit 2) on a bad APIGATE_* value, before anything runs
     options = JobOptions(
         profile=profile,
-        out_dir=args.out if args.out is not None else default_out_dir(label),
+        out_dir=make_out_dir(args.out if args.out is not None else default_out_dir(label)),
         mock=MockSettings.from_args(args),
         thresholds=args.thresholds,
         baseline=args.baseline,
