@@ -81,7 +81,10 @@ class HistoryRun:
 def _connect(db: str | Path, *, create: bool) -> Iterator[sqlite3.Connection]:
     path = Path(db)
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DocumentError(f"cannot create the folder of history database {path}: {exc.strerror or exc}") from None
     try:
         conn = sqlite3.connect(path, timeout=10.0)
     except sqlite3.Error as exc:
