@@ -98,6 +98,8 @@ def fetch_text(url: str, *, timeout: float = _TIMEOUT, accept: str = "applicatio
         raise ConnectError(f"cannot connect to {url}: {exc}", method="GET", url=url) from None
     except httpx.HTTPError as exc:
         raise TransportError(f"cannot fetch {url}: {exc}", method="GET", url=url) from None
+    except httpx.InvalidURL as exc:
+        raise DocumentError(f"{url}: not a usable URL: {exc}") from None
     if response.status_code >= 400:
         cls = http_error_class(response.status_code)
         raise cls(f"cannot fetch the document (HTTP {response.status_code})", status=response.status_code,
