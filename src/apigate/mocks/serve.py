@@ -76,7 +76,10 @@ class MockServer:
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that is free right now (the server binds it itself afterwards)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, 0))
+        except OSError as exc:
+            raise ConfigError(f"cannot serve the mock on {host}: {exc.strerror or exc}") from None
         port: int = sock.getsockname()[1]
         return port
 

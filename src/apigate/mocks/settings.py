@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass, field, fields
 from typing import Final, Literal
 
@@ -85,10 +86,12 @@ class MockSettings:
                 raise UsageError(f"{name} must be between 0 and 1")
         for name in ("first_chunk_ms", "chunk_interval_ms", "chat_latency_ms", "added_latency_ms",
                      "basejump_message_latency_ms"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"{name} must not be negative")
+            if not 0 <= getattr(self, name) < math.inf:  # NaN and infinity too: a stream must end
+                raise UsageError(f"{name} must be a finite number of ms, at least 0")
         if self.chunks < 0:
             raise UsageError("chunks must not be negative")
+        if self.access_token_lifetime_s < 1:
+            raise UsageError("access_token_lifetime_s must be at least 1")
         if not 400 <= self.error_status <= 599:
             raise UsageError("error_status must be an HTTP error status (400-599)")
 
