@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -24,7 +25,8 @@ USER_CLASSES: Final[dict[str, tuple[str, ...]]] = {
 }
 USER_CLASSES_ALL: Final = tuple(c for s in ("tokens", "chat", "stream") for c in USER_CLASSES[s])
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")  # "ms" before "m"
+MAX_DURATION_S: Final = 366 * 24 * 3600.0
 
 
 def parse_duration(text: str) -> float:
@@ -45,6 +47,8 @@ def parse_duration(text: str) -> float:
             raise UsageError(f"bad duration {text!r} (examples: 30s, 2m, 1m30s, 1h)")
     if seconds <= 0:
         raise UsageError(f"duration must be positive, not {text!r}")
+    if seconds > MAX_DURATION_S:
+        raise UsageError(f"duration {text!r} is longer than a year")
     return seconds
 
 
@@ -72,14 +76,16 @@ class LoadOptions:
             raise UsageError(f"--shape must be one of {', '.join(SHAPES)}, not {self.shape!r}")
         if self.users < 1:
             raise UsageError("--users must be at least 1")
-        if self.spawn_rate <= 0:
-            raise UsageError("--spawn-rate must be positive")
-        if self.duration_s <= 0:
-            raise UsageError("--duration must be positive")
+        if not 0 < self.spawn_rate < math.inf:
+            raise UsageError("--spawn-rate must be a positive number")
+        if not 0 < self.duration_s <= MAX_DURATION_S:
+            raise UsageError("--duration must be positive and at most a year")
         if self.workers < 0:
             raise UsageError("--workers must not be negative")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise UsageError("--max-failure-rate must be between 0 and 1")
+        if not 0 < self.progress_interval_s < math.inf:
+            raise UsageError("--progress-interval must be a positive number of seconds")
 
     @property
     def user_classes(self) -> tuple[str, ...]:
