@@ -157,7 +157,10 @@ class Target:
 
 
 def _check_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not an http(s) base URL: {value!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(f"{name}: not an http(s) base URL: {value!r}")
     if parts.username is not None or parts.password is not None:
