@@ -96,6 +96,12 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
         from apigate.summary import load_summary as read_summary
 
         read_summary(options.baseline, with_samples=False)
+    if options.history_db is not None:  # not SQLite, or no folder for it: say so now, not after the run
+        from apigate.history import read_runs
+        from apigate.outdir import make_out_dir
+
+        make_out_dir(options.history_db.parent, "--history-db")
+        read_runs(options.history_db, last=1)
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     contract_file = out / "contract" / "summary.json"
@@ -127,6 +133,10 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
         errors.append(f"contract suite: {exc}")
         exit_codes.append(exc.exit_code)
         contract_summary = _finished_contract_results(contract_file)
+    except KeyboardInterrupt:  # Ctrl-C: keep the APIs finished so far, skip the load run, still gate and report
+        errors.append("contract suite: interrupted")
+        exit_codes.append(130)
+        contract_summary = _finished_contract_results(contract_file)
 
     if not errors:
         say("apigate run: [2/3] load run (every scenario)")
@@ -136,7 +146,7 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
         try:
             load = run_load(load_options, out, progress=say)
             load_summary = load.summary
-            if load.exit_code == 2:
+            if load.exit_code in (2, 130):  # a cut-short run is not a pass (nor a passing run in the history)
                 errors.append(f"load run: {load.message}")
             exit_codes.append(load.exit_code)
         except ApigateError as exc:

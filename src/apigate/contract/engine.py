@@ -162,8 +162,11 @@ def run_engine(
     for op in contract.operations():
         result.operation(op.label)
     started = time.perf_counter()
+    interrupted = False
     for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
+        if isinstance(event, events.Interrupted):  # schemathesis caught Ctrl-C and winds down its phases
+            interrupted = True
+        elif isinstance(event, events.ScenarioFinished):
             _record_scenario(event, result)
         elif isinstance(event, events.NonFatalError):
             label = event.label if event.label in result.operations else "schemathesis"
@@ -178,6 +181,8 @@ def run_engine(
         elif isinstance(event, events.EngineFinished):
             for failure in event.failures:
                 result.operation("schemathesis").add_failure_text("after_run", _reason(failure), str(failure))
+    if interrupted:  # the caller writes what was checked so far and exits 130; no further phases or checks
+        raise KeyboardInterrupt
 
 
 def _record_scenario(event: Any, result: ApiResult) -> None:
