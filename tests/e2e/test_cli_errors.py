@@ -71,7 +71,7 @@ def test_run_checks_its_history_db_before_any_work(capsys: pytest.CaptureFixture
 def test_gate_record_into_an_impossible_history_db(capsys: pytest.CaptureFixture[str], a_file: Path,
                                                    tmp_path: Path) -> None:
     summary = tmp_path / "summary.json"
-    summary.write_text('{"metrics": {}}', encoding="utf-8")
+    summary.write_text('{"contract": {"keycloak": {"passed": true, "checks": 1, "failures": []}}}', encoding="utf-8")
     try:
         main(["gate", str(summary), "--record", "--history-db", str(a_file / "h.sqlite")])
     except SystemExit as exc:  # pragma: no cover - would be a failure below
@@ -130,3 +130,14 @@ def test_ctrl_c_during_the_contract_suite_exits_130_and_keeps_finished_apis(tmp_
     assert proc.returncode == 130, rest
     assert "Traceback" not in rest and "interrupted" in rest
     assert '"codemie"' in (out / "summary.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("document", ["{}", '{"a": 1}'])
+def test_gate_refuses_a_summary_with_nothing_to_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      document: str) -> None:
+    path = tmp_path / "summary.json"
+    path.write_text(document)
+    assert main(["gate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "nothing" in err or "no metrics" in err

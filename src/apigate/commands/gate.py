@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from apigate.errors import UsageError
+    from apigate.errors import DocumentError, UsageError
     from apigate.gate import default_thresholds_text, evaluate, load_thresholds, render_table
     from apigate.history import baseline_from_history, record_run
     from apigate.summary import load_summary
@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--last must be at least 1")
     thresholds = load_thresholds(args.thresholds)
     summary = load_summary(args.summary)
+    if not summary.metrics and summary.contract is None:
+        # nothing to judge: passing it would turn a broken or wrong file into a green CI job
+        raise DocumentError(f"{summary.source}: no metrics and no contract results to judge")
     notes: list[str] = []
     baseline = None
     if args.baseline is not None:
