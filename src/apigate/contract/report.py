@@ -59,23 +59,24 @@ def _suite(api: ApiResult) -> ElementTree.Element:
         skipped=str(skipped),
         time=f"{api.duration_s:.3f}",
     )
-    ElementTree.SubElement(ElementTree.SubElement(suite, "properties"), "property", name="base_url", value=api.base_url)
+    ElementTree.SubElement(ElementTree.SubElement(suite, "properties"), "property", name="base_url",
+                           value=redact(api.base_url))
     if api.notes:
-        ElementTree.SubElement(suite, "system-out").text = "\n".join(f"note: {note}" for note in api.notes)
+        ElementTree.SubElement(suite, "system-out").text = redact("\n".join(f"note: {note}" for note in api.notes))
     for op in sorted(api.operations.values(), key=lambda o: o.operation):
         case = ElementTree.SubElement(suite, "testcase", classname=f"contract.{api.api}", name=op.operation)
         ElementTree.SubElement(case, "system-out").text = f"{op.checks} checks"
         for failure in op.failures:
-            element = ElementTree.SubElement(case, "failure", message=f"{failure.check} — {failure.reason}",
+            element = ElementTree.SubElement(case, "failure", message=redact(f"{failure.check} — {failure.reason}"),
                                              type=failure.check)
             parts = [f"{failure.check} — {failure.reason}"]
             if failure.detail and failure.detail.strip() != failure.reason:
                 parts.append(failure.detail)
             if failure.curl:
                 parts.append(f"Reproduce with:\n{failure.curl}")
-            element.text = "\n\n".join(parts)
+            element.text = redact("\n\n".join(parts))
         if op.checks == 0 and not op.failures:
-            ElementTree.SubElement(case, "skipped", message=op.skipped or "nothing was checked")
+            ElementTree.SubElement(case, "skipped", message=redact(op.skipped or "nothing was checked"))
     return suite
 
 
@@ -91,8 +92,9 @@ def render_junit(result: ContractResult) -> str:
     for api in result.apis.values():
         root.append(_suite(api))
     ElementTree.indent(root)
-    text = ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
-    return redact(text) + "\n"
+    # every text and attribute value was redacted as data above; redacting the serialised XML could run across
+    # markup (an escaped quote inside a value is indistinguishable from the attribute's end)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def summary_document(result: ContractResult) -> dict[str, object]:
