@@ -14,7 +14,7 @@ import time
 from locust import FastHttpUser, task
 from locust.exception import StopUser
 
-from common import TARGET, BasejumpTokens, KeycloakTokens, LoginError, auth_headers, fail, ok
+from common import TARGET, BasejumpTokens, KeycloakTokens, LoginError, auth_headers, fail, measured_post
 from rawhttp import request_once
 
 _JSON = {"Content-Type": "application/json"}
@@ -38,17 +38,7 @@ class CodemieChatUser(FastHttpUser):
         headers = auth_headers(self, self.auth, "codemie.chat")
         if headers is None:
             return
-        t0 = time.perf_counter()
-        with self.client.post(self.url, data=CODEMIE_BODY, headers=headers, name="codemie.chat",
-                              catch_response=True) as r:
-            ms = (time.perf_counter() - t0) * 1000.0
-            if r.status_code == 200 and b'"generated"' in (r.content or b""):
-                r.success()
-                ok("codemie.chat", ms)
-            else:
-                reason = f"HTTP {r.status_code}" if r.status_code else "connection error"
-                r.failure(reason)
-                fail("codemie.chat", reason)
+        measured_post(self, self.url, CODEMIE_BODY, headers, "codemie.chat", b'"generated"')
 
 
 class BasejumpChatUser(FastHttpUser):
@@ -93,14 +83,4 @@ class BasejumpChatUser(FastHttpUser):
         headers = auth_headers(self, self.auth, "basejump.chat")
         if headers is None:
             return
-        t0 = time.perf_counter()
-        with self.client.post(self.url, data=BASEJUMP_BODY, headers=headers, name="basejump.chat",
-                              catch_response=True) as r:
-            ms = (time.perf_counter() - t0) * 1000.0
-            if r.status_code == 200 and b'"msg_type"' in (r.content or b""):
-                r.success()
-                ok("basejump.chat", ms)
-            else:
-                reason = f"HTTP {r.status_code}" if r.status_code else "connection error"
-                r.failure(reason)
-                fail("basejump.chat", reason)
+        measured_post(self, self.url, BASEJUMP_BODY, headers, "basejump.chat", b'"msg_type"')

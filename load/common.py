@@ -26,7 +26,7 @@ from typing import Any
 
 import gevent
 from gevent.lock import Semaphore
-from locust import User, events
+from locust import FastHttpUser, User, events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -65,6 +65,22 @@ def ok(name: str, ms: float) -> None:
 
 def fail(name: str, reason: str) -> None:
     RECORDING.add_request(name, time.time(), reason)
+
+
+def measured_post(user: FastHttpUser, url: str, body: bytes, headers: dict[str, str], name: str,
+                  marker: bytes) -> None:
+    """POST ``body`` as request ``name``: a 200 whose body holds ``marker`` is a success with its latency sample
+    (ms, from just before the request to the whole answer read), anything else a failure with its reason."""
+    t0 = time.perf_counter()
+    with user.client.post(url, data=body, headers=headers, name=name, catch_response=True) as r:
+        ms = (time.perf_counter() - t0) * 1000.0
+        if r.status_code == 200 and marker in (r.content or b""):
+            r.success()
+            ok(name, ms)
+        else:
+            reason = f"HTTP {r.status_code}" if r.status_code else "connection error"
+            r.failure(reason)
+            fail(name, reason)
 
 
 def auth_headers(user: User, tokens: KeycloakTokens | BasejumpTokens, name: str) -> dict[str, str] | None:

@@ -6,12 +6,11 @@ Run alone with ``locust -f load/tokens.py`` or through ``apigate load --scenario
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, task
 
-from common import TARGET, BasejumpTokens, fail, keycloak_form, keycloak_grants, ok
+from common import TARGET, BasejumpTokens, keycloak_form, keycloak_grants, measured_post
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -31,17 +30,7 @@ class KeycloakTokenUser(FastHttpUser):
         body = self.bodies.get(grant)
         if body is None:
             return  # not configured for this target (live service without that client)
-        name = f"keycloak.token.{grant}"
-        t0 = time.perf_counter()
-        with self.client.post(self.url, data=body, headers=_FORM, name=name, catch_response=True) as r:
-            ms = (time.perf_counter() - t0) * 1000.0
-            if r.status_code == 200 and b'"access_token"' in (r.content or b""):
-                r.success()
-                ok(name, ms)
-            else:
-                reason = f"HTTP {r.status_code}" if r.status_code else "connection error"
-                r.failure(reason)
-                fail(name, reason)
+        measured_post(self, self.url, body, _FORM, f"keycloak.token.{grant}", b'"access_token"')
 
     @task
     def password(self) -> None:
@@ -68,22 +57,10 @@ class BasejumpTokenUser(FastHttpUser):
         self.key_headers = {"client-secret": TARGET.basejump.api_key.reveal()}
         self.refresh_headers = {"Authorization": f"Bearer {tokens.refresh_token}"}
 
-    def _post(self, url: str, headers: dict[str, str], name: str, key: bytes) -> None:
-        t0 = time.perf_counter()
-        with self.client.post(url, data=b"", headers=headers, name=name, catch_response=True) as r:
-            ms = (time.perf_counter() - t0) * 1000.0
-            if r.status_code == 200 and key in (r.content or b""):
-                r.success()
-                ok(name, ms)
-            else:
-                reason = f"HTTP {r.status_code}" if r.status_code else "connection error"
-                r.failure(reason)
-                fail(name, reason)
-
     @task
     def refresh_token(self) -> None:
-        self._post(self.refresh_url, self.key_headers, "basejump.token.refresh", b'"refresh_token"')
+        measured_post(self, self.refresh_url, b"", self.key_headers, "basejump.token.refresh", b'"refresh_token"')
 
     @task
     def access_token(self) -> None:
-        self._post(self.access_url, self.refresh_headers, "basejump.token.access", b'"access_token"')
+        measured_post(self, self.access_url, b"", self.refresh_headers, "basejump.token.access", b'"access_token"')
