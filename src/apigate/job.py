@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 
 from apigate._version import __version__
 from apigate.config import Target
+from apigate.contract.defaults import CONTRACT_MOCK
 from apigate.errors import ApigateError
 from apigate.mocks.settings import MockSettings
 from apigate.redact import redact
@@ -47,16 +48,6 @@ PROFILES: Final[dict[str, Profile]] = {
     "full": Profile("full", max_examples=100, users=40, spawn_rate=10.0, duration_s=120.0),
 }
 
-# The contract suite's embedded mock: short-lived Keycloak tokens (so an expired token signed by the realm's key
-# exists when the auth probes run) and no artificial latency (a stream still waits 50 ms for its first chunk so that
-# "headers before the first chunk" can be judged).
-CONTRACT_MOCK: Final = {
-    "access_token_lifetime_s": 5,
-    "first_chunk_ms": 50.0,
-    "chunk_interval_ms": 5.0,
-    "chat_latency_ms": 0.0,
-    "basejump_message_latency_ms": 0.0,
-}
 
 
 @dataclass(frozen=True)

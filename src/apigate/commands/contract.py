@@ -9,11 +9,9 @@ from pathlib import Path
 HELP = "run the contract suite (schemathesis + apigate's own checks) and write JUnit XML"
 
 _APIS = ("codemie", "keycloak", "basejump", "all")
-CONTRACT_TOKEN_LIFETIME_S = 5
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from apigate.contract.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_WORKERS
+    from apigate.contract.defaults import CONTRACT_MOCK, DEFAULT_MAX_EXAMPLES, DEFAULT_WORKERS
     from apigate.mocks.settings import MockSettings
 
     parser.add_argument("--api", choices=_APIS, default="all", help="which API to check (default: all)")
@@ -28,12 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     # Knobs of the embedded mock (used only when it is started here, i.e. not every service is live);
     # --break NAME switches on one of the catalogued contract breaks (the self-test uses it).
     MockSettings.add_arguments(parser)
-    # The embedded mock started for a contract run issues short-lived Keycloak tokens, so that an expired token
-    # signed by the realm's real key exists by the time the auth probes run (the suite renews its own tokens).
-    # Latencies only slow a contract run down, so its mock answers quickly; a stream still takes long enough
-    # (first chunk after 50 ms) for the "headers before the first chunk" check to be judged.
-    parser.set_defaults(access_token_lifetime_s=CONTRACT_TOKEN_LIFETIME_S, first_chunk_ms=50.0,
-                        chunk_interval_ms=5.0, chat_latency_ms=0.0, basejump_message_latency_ms=0.0)
+    parser.set_defaults(**CONTRACT_MOCK)  # the contract run's own mock timing (see apigate.contract.defaults)
 
 
 def run(args: argparse.Namespace) -> int:
