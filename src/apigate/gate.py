@@ -27,7 +27,7 @@ from typing import Any, Final, Literal
 from apigate.errors import ConfigError
 from apigate.redact import redact
 from apigate.stats import bootstrap_quantile_diff, mann_whitney_u, subsample
-from apigate.summary import STATS, Summary
+from apigate.summary import STATS, ApiContract, Summary
 
 __all__ = [
     "Comparison",
@@ -343,12 +343,16 @@ def evaluate(
     baseline: Summary | None = None,
     *,
     notes: Sequence[str] = (),
+    strict: bool = False,
 ) -> GateResult:
-    """Judge ``summary`` against ``thresholds`` (packaged defaults when ``None``) and, if given, ``baseline``."""
+    """Judge ``summary`` against ``thresholds`` (packaged defaults when ``None``) and, if given, ``baseline``.
+
+    ``strict``: contract warnings (assumed constraints, HTTP-layer answers) fail the gate too.
+    """
     thresholds = thresholds or default_thresholds()
     verdicts: list[Verdict] = []
     all_notes = list(notes)
-    verdicts.extend(_contract_verdicts(summary, thresholds))
+    verdicts.extend(_contract_verdicts(summary, thresholds, strict=strict))
     verdicts.extend(_limit_verdicts(summary, thresholds))
     verdicts.extend(_failure_rate_verdicts(summary, thresholds))
     if baseline is not None:
@@ -362,21 +366,38 @@ def evaluate(
     return GateResult(tuple(verdicts), baseline.source if baseline is not None else None, tuple(all_notes))
 
 
-def _contract_verdicts(summary: Summary, thresholds: Thresholds) -> list[Verdict]:
+def _contract_verdicts(summary: Summary, thresholds: Thresholds, *, strict: bool) -> list[Verdict]:
     if not thresholds.contract_must_pass or summary.contract is None:
         return []
     out: list[Verdict] = []
     for api in summary.contract.values():
-        if api.passed:
-            out.append(Verdict("contract", f"contract {api.api}", "pass", f"{api.checks} checks passed"))
+        extras = _contract_extras(api, strict=strict)
+        failing = api.failing(strict=strict)
+        if not failing and (api.passed or api.failures or api.warnings or api.known):
+            out.append(Verdict("contract", f"contract {api.api}", "pass", f"{api.checks} checks passed{extras}"))
             continue
-        n = len(api.failures)
-        first = api.failures[0] if api.failures else None
+        n = len(failing)
+        first = failing[0] if failing else None
         detail = f": {first.operation} {first.check}: {first.reason}" if first else ""
         more = f" (+{n - 1} more)" if n > 1 else ""
-        out.append(Verdict("contract", f"contract {api.api}", "fail",
-                           redact(f"{n} failing check{'s' if n != 1 else ''} of {api.checks}{detail}{more}")))
+        text = f"{n} failing check{'s' if n != 1 else ''} of {api.checks}{detail}{more}{extras}"
+        out.append(Verdict("contract", f"contract {api.api}", "fail", redact(text)))
     return out
+
+
+def _contract_extras(api: ApiContract, *, strict: bool) -> str:
+    """``; 3 warnings, 1 known failure accepted, 1 accept entry fixed`` (what did not fail, or failed only when
+    strict)."""
+    parts = []
+    if api.warnings:
+        parts.append(f"{len(api.warnings)} warning{'s' if len(api.warnings) != 1 else ''}"
+                     + (" (--strict: failing)" if strict else ""))
+    if api.known:
+        parts.append(f"{len(api.known)} known failure{'s' if len(api.known) != 1 else ''} accepted")
+    if api.fixed:
+        parts.append(f"{len(api.fixed)} accept entr{'ies' if len(api.fixed) != 1 else 'y'} fixed (no longer occur"
+                     f"{'s' if len(api.fixed) == 1 else ''})")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _limit_verdicts(summary: Summary, thresholds: Thresholds) -> list[Verdict]:

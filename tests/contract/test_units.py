@@ -129,9 +129,10 @@ def test_results_summary_junit_and_text_are_redacted_and_complete() -> None:
     result = _result()
     assert not result.passed and result.exit_code == 1
     summary = summary_document(result)["contract"]
-    assert summary == {"codemie": {"passed": False, "checks": 3, "failures": [{
+    assert summary == {"codemie": {"passed": False, "checks": 3, "seed": None, "failures": [{
         "operation": "GET /v1/user", "check": "auth.expired_token", "reason": "answered 200",
-        "curl": "curl -H 'Authorization: ***' http://x"}]}}
+        "curl": "curl -H 'Authorization: ***' http://x", "severity": "failure"}], "warnings": [], "known": [],
+        "accept_entries": []}}
     text = render_text(result)
     assert "auth.expired_token — answered 200" in text and "eyJ" not in text
     junit = ElementTree.fromstring(render_junit(result).split("?>", 1)[1])

@@ -10,14 +10,17 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
 from apigate.errors import DocumentError
 from apigate.resources import contract_path
+
+if TYPE_CHECKING:
+    from apigate.contract.assumptions import Assumptions
 
 __all__ = [
     "ALL_APIS",
@@ -54,6 +57,11 @@ class OperationInfo:
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+    def documents_status(self, status: int) -> bool:
+        """Whether the operation documents answering ``status`` (exactly, by its ``NXX`` range, or ``default``)."""
+        keys = {str(key).upper() for key in self.definition.get("responses") or {}}
+        return str(status) in keys or f"{str(status)[0]}XX" in keys or "DEFAULT" in keys
 
 
 class Contract:
@@ -114,11 +122,21 @@ class Contract:
                 secured = bool(security) and all(bool(req) for req in security)
                 yield OperationInfo(method.upper(), path, definition, secured)
 
+    def find_operation(self, method: str, path: str) -> OperationInfo | None:
+        return next((op for op in self.operations() if op.method == method.upper() and op.path == path), None)
+
     def operation(self, method: str, path: str) -> OperationInfo:
-        for op in self.operations():
-            if op.method == method.upper() and op.path == path:
-                return op
-        raise DocumentError(f"{self.source}: no operation {method.upper()} {path}")
+        found = self.find_operation(method, path)
+        if found is None:
+            raise DocumentError(f"{self.source}: no operation {method.upper()} {path}")
+        return found
+
+    @cached_property
+    def assumptions(self) -> Assumptions:
+        """The document's ``x-apigate-assumed`` marks and its relaxed copy."""
+        from apigate.contract.assumptions import Assumptions
+
+        return Assumptions(self)
 
     def response_content(self, op: OperationInfo, status: str) -> dict[str, Any]:
         responses = op.definition.get("responses") or {}

@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from apigate.contract.auth import CredentialSource, install_auth
+from apigate.contract.classify import well_formed_headers
 from apigate.contract.documents import Contract
-from apigate.contract.results import ApiResult
+from apigate.contract.probe import curl
+from apigate.contract.results import ApiResult, Finding
+from apigate.contract.state import active_state
 from apigate.errors import DocumentError
 from apigate.redact import redact
+from apigate.verdict import Severity
 
 __all__ = ["EngineOptions", "run_engine"]
 
@@ -79,9 +83,40 @@ def load_schema(contract: Contract, base_url: str, options: EngineOptions, crede
         raise DocumentError(f"{contract.source}: schemathesis cannot load it: {redact(str(exc)).splitlines()[0]}") \
             from None
     install_auth(schema, contract, credentials)
-    schema.hook("filter_case")(_semantically_valid)
-    schema.hook("filter_failure")(_not_an_artifact)
+    schema.hook("filter_case")(_sendable)
+    schema.hook("filter_failure")(_judge_failure)
     return schema
+
+
+def _check_name(failure: Any) -> str:
+    """The name of the check that raised ``failure`` (schemathesis' failure classes name their checks)."""
+    title = str(getattr(failure, "title", "") or "")
+    custom = re.match(r"Custom check failed: `([^`]+)`", title)
+    if custom:
+        return custom.group(1)
+    names = getattr(failure, "checks", ())
+    return str(names[0]) if names else type(failure).__name__
+
+
+def _judge_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """Keep ``failure`` when it is a failure; a warning (an assumed constraint, an HTTP-layer answer) is recorded
+    in the run's state instead and dropped, so that schemathesis goes on exploring the operation."""
+    if not _not_an_artifact(context, failure, case, response):
+        return False
+    found = active_state(case.operation.schema)
+    classifier = found[1].classifier if found is not None else None
+    if found is None or classifier is None:
+        return True
+    api, state = found
+    check = _check_name(failure)
+    verdict = classifier.schemathesis(api, check, case, response)
+    if verdict.severity is Severity.FAILURE:
+        return True
+    request = response.request
+    state.warn(Finding(str(case.operation.label), check, _reason(failure),
+                       curl=curl(str(request.method), str(request.url), dict(request.headers), request.body),
+                       detail=str(failure), severity=verdict.severity, note=verdict.note))
+    return False
 
 
 def _not_an_artifact(context: Any, failure: Any, case: Any, response: Any) -> bool:
@@ -108,6 +143,17 @@ def _not_an_artifact(context: Any, failure: Any, case: Any, response: Any) -> bo
         for part in ref[2:].split("/"):
             body = body.get(part) if isinstance(body, dict) else None
     return not (isinstance(body, dict) and body.get("required") is not True)
+
+
+def _sendable(context: Any, case: Any) -> bool:
+    """The case can be sent as a well-formed HTTP request (no generated header that breaks HTTP itself: such a
+    request is answered by the server's HTTP layer, never by the service) and means what it says (see below)."""
+    declared: set[str] = set()
+    found = active_state(case.operation.schema)
+    if found is not None and found[1].classifier is not None:
+        op = found[1].contract.find_operation(str(case.operation.method), str(case.operation.path))
+        declared = found[1].classifier.declared_headers(op) if op is not None else set()
+    return well_formed_headers(case.headers or {}, declared) and _semantically_valid(context, case)
 
 
 # Body fields whose contract documents a meaning JSON Schema cannot state: their value must itself be a valid JSON

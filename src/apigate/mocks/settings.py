@@ -9,9 +9,10 @@ from typing import Final, Literal
 
 from apigate.errors import UsageError
 
-__all__ = ["BREAKS", "MockSettings"]
+__all__ = ["ALTERNATIVES", "BREAKS", "MockSettings", "parse_seed"]
 
 StreamFormat = Literal["ndjson", "sse"]
+Variant = Literal["faithful", "independent"]
 
 # Named contract breaks (issue 4's self-test switches them on one at a time). Each makes the mock deviate from
 # its contract in exactly one way; the faithful mock has none switched on.
@@ -50,6 +51,38 @@ BREAKS: Final[dict[str, str]] = {
 }
 
 
+# What ``--variant independent`` changes: each an assumed behaviour (marked ``x-apigate-assumed`` in the contracts,
+# listed in contracts/README.md) answered the other way, as an independent server written from the same public facts
+# might. ``apigate contract`` must pass against it, with these differences reported as warnings.
+ALTERNATIVES: Final[dict[str, str]] = {
+    # every service (the framework's answer to an undeclared method)
+    "any.undeclared_method": "a method the contract does not declare answers FastAPI's 405 {'detail': 'Method Not "
+                             "Allowed'} (with Allow), not the service's error envelope",
+    # Basejump
+    "basejump.empty_names": "an empty username or team_name is accepted",
+    "basejump.history_items": "chat history items may hold any JSON (content: {})",
+    "basejump.empty_timestamp": "a chat prompt's timestamp '' is read as no timestamp",
+    "basejump.lax_types": "port '5432' and include_default_schema 'true' / 1 are coerced (pydantic's lax mode)",
+    "basejump.malformed_uuid_404": "a malformed uuid is looked up and not found (404), not refused (422)",
+    "basejump.missing_credentials_403": "missing credentials answer 403 'Not authenticated' (FastAPI < 0.115)",
+    "basejump.user_mismatch_403": "an access-token request for another user's uuid answers 403",
+    "basejump.no_dashed_alias": "only /auth/access_token/ is served (no /auth/access-token/)",
+    "basejump.creator_joins_team": "creating a team makes its creator a member",
+    "basejump.bare_answers": "create_user answers only user_uuid, create_team only team_uuid, and attaching a "
+                             "connection or adding a member answers null",
+}
+
+
+def parse_seed(text: str) -> int | str:
+    """``--seed``: an integer, or ``random`` for fresh randomness."""
+    if text.strip().lower() == "random":
+        return "random"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'random', not {text!r}") from None
+
+
 @dataclass(frozen=True)
 class MockSettings:
     """Every knob of the mocks. Times are in milliseconds (seconds for token lifetimes); rates in [0, 1]."""
@@ -74,11 +107,15 @@ class MockSettings:
     seed: int | None = None
     # contract breaks (names from BREAKS)
     breaks: frozenset[str] = field(default_factory=frozenset)
+    # "independent": every assumed behaviour of ALTERNATIVES answered the other way
+    variant: Variant = "faithful"
 
     def __post_init__(self) -> None:
         unknown = set(self.breaks) - set(BREAKS)
         if unknown:
             raise UsageError(f"unknown contract break(s): {', '.join(sorted(unknown))} (see apigate mock --list-breaks)")
+        if self.variant not in ("faithful", "independent"):
+            raise UsageError(f"--variant must be faithful or independent, not {self.variant!r}")
         if self.stream_format not in ("ndjson", "sse"):
             raise UsageError(f"--stream-format must be ndjson or sse, not {self.stream_format!r}")
         for name in ("error_rate", "stream_cut_rate", "reset_rate"):
@@ -99,6 +136,11 @@ class MockSettings:
         """True when contract break ``name`` is switched on."""
         return name in self.breaks
 
+    def alternative(self, name: str) -> bool:
+        """True when the assumed behaviour ``name`` (of :data:`ALTERNATIVES`) is answered the other way."""
+        assert name in ALTERNATIVES, name
+        return self.variant == "independent"
+
     # ---- command line -------------------------------------------------------------------------------------
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -118,14 +160,21 @@ class MockSettings:
         g.add_argument("--added-latency-ms", type=float, default=d.added_latency_ms, metavar="MS")
         g.add_argument("--stream-cut-rate", type=float, default=d.stream_cut_rate, metavar="RATE")
         g.add_argument("--reset-rate", type=float, default=d.reset_rate, metavar="RATE")
-        g.add_argument("--seed", type=int, default=d.seed)
+        g.add_argument("--seed", type=parse_seed, default=d.seed, metavar="N|random",
+                       help="seed of the random choices (apigate contract / run: of the property tests too; default "
+                       "there: derived from the apigate version and the contracts; 'random': fresh randomness)")
         g.add_argument("--break", dest="breaks", action="append", default=[], metavar="NAME",
                        help="switch on a named contract break (repeatable; --list-breaks shows them)")
+        g.add_argument("--variant", choices=["faithful", "independent"], default=d.variant,
+                       help="independent: answer every assumed behaviour the other way, as an independent "
+                       "server written from the same public facts might (apigate contract must still pass)")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> MockSettings:
         values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
         values["breaks"] = frozenset(values.get("breaks") or ())
+        if values.get("seed") == "random":
+            values["seed"] = None
         return cls(**values)
 
     def to_argv(self) -> list[str]:

@@ -1,0 +1,132 @@
+"""Assumption marks (``x-apigate-assumed``): every mark in every contract is well formed and listed in
+contracts/README.md, and the relaxed copy of a contract removes exactly what the marks say.
+
+The lint rules are also run against broken copies of a document, so a rule that cannot fail would be noticed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+
+from apigate.contract.assumptions import MARK, find_marks, mark_problems, relax
+from apigate.contract.documents import load_contract
+from apigate.resources import contract_path
+
+APIS = ("codemie", "keycloak", "basejump")
+
+
+def _readme_section(api: str) -> str:
+    text = (contract_path(api).parent / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(api)}\.openapi\.yaml\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert match, f"contracts/README.md has no section '## {api}.openapi.yaml'"
+    return match.group(1)
+
+
+def unlisted(document: dict[str, Any], section: str) -> list[str]:
+    """Marks whose JSON pointer the README's section for the document does not name (in backticks)."""
+    return [m.pointer for m in find_marks(document) if f"`{m.pointer}`" not in section]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_mark_is_well_formed(api: str) -> None:
+    assert mark_problems(load_contract(api).document) == []
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_contracts_readme_lists_every_mark(api: str) -> None:
+    assert unlisted(load_contract(api).document, _readme_section(api)) == []
+
+
+def test_basejump_marks_the_assumptions_the_issue_names() -> None:
+    pointers = {m.pointer for m in find_marks(load_contract("basejump").document)}
+    assert {
+        "#/paths/~1account~1team~1/post/parameters/0/schema",  # empty team_name
+        "#/components/schemas/CreateChatRequest/properties/messages/items/properties/content",  # content: {}
+        "#/components/schemas/ChatPrompt/properties/timestamp",  # timestamp: ""
+        "#/components/responses/Unauthorized",
+    } <= pointers
+
+
+# --- the lint rules fail on broken documents --------------------------------------------------------------------
+
+def _basejump() -> dict[str, Any]:
+    return copy.deepcopy(load_contract("basejump").document)
+
+
+def _schema(document: dict[str, Any], name: str) -> dict[str, Any]:
+    node: dict[str, Any] = document["components"]["schemas"][name]
+    return node
+
+
+BROKEN = {
+    "empty reason": (lambda d: _schema(d, "TeamMembership").update({MARK: "  "}), "non-empty reason"),
+    "no reason in the object form": (lambda d: _schema(d, "TeamMembership").update({MARK: {"keywords": ["type"]}}),
+                                     "non-empty reason"),
+    "unknown keyword": (lambda d: _schema(d, "TeamMembership").update({MARK: {"why": "x", "keywords": ["sizes"]}}),
+                        "unknown keyword"),
+    "keyword the schema lacks": (lambda d: _schema(d, "TeamMembership").update(
+        {MARK: {"why": "x", "keywords": ["pattern"]}}), "does not have"),
+    "unknown key": (lambda d: _schema(d, "TeamMembership").update({MARK: {"why": "x", "because": "y"}}),
+                    "unknown key"),
+    "not text": (lambda d: _schema(d, "TeamMembership").update({MARK: 3}), "must be a reason"),
+    "nothing to relax": (lambda d: _schema(d, "CreateChatRequest")["properties"].update(
+        {"extra": {MARK: "why", "description": "d"}}), "without any validation keyword"),
+    "keywords on a response": (lambda d: d["components"]["responses"]["NotFound"].update(
+        {MARK: {"why": "x", "keywords": ["type"]}}), "schema objects only"),
+    "misplaced (on a media type)": (lambda d: d["components"]["responses"]["NotFound"]["content"][
+        "application/json"].update({MARK: "x"}), "outside any"),
+    "misplaced (on a request body)": (lambda d: d["paths"]["/connection/database/"]["post"]["requestBody"].update(
+        {MARK: "x"}), "on a body"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_mark_lint_reports_a_broken_mark(name: str) -> None:
+    breaking, message = BROKEN[name]
+    document = _basejump()
+    breaking(document)
+    problems = mark_problems(document)
+    assert any(message in p for p in problems), problems
+
+
+def test_readme_lint_reports_an_unlisted_mark() -> None:
+    document = _basejump()
+    _schema(document, "CreatedChat")["properties"]["chat_uuid"][MARK] = "a new guess"
+    assert unlisted(document, _readme_section("basejump")) == [
+        "#/components/schemas/CreatedChat/properties/chat_uuid"]
+
+
+# --- what the relaxed copy removes ------------------------------------------------------------------------------
+
+def test_relax_removes_marked_keywords_only() -> None:
+    document = {
+        "openapi": "3.1.0",
+        "paths": {"/x": {"post": {
+            "parameters": [{"name": "q", "in": "query", "required": True, MARK: "guess",
+                            "schema": {"type": "integer", "minimum": 1}},
+                           {"name": "id", "in": "path", "required": True, MARK: "guess", "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["a"], "additionalProperties": False, MARK: {"why": "w",
+                                                                                           "keywords": ["required"]},
+                "properties": {"a": {"type": "string", "minLength": 1, "pattern": "^x", MARK: "w"},
+                               "b": {"$ref": "#/components/schemas/B", MARK: "w"}}}}}},
+            "responses": {"200": {"description": "ok"}, "401": {"$ref": "#/components/responses/U"},
+                          "404": {"description": "nf", MARK: "w"}},
+        }}},
+        "components": {"schemas": {"B": {"type": "string"}}, "responses": {"U": {"description": "u", MARK: "w"}}},
+    }
+    relaxed = relax(document)
+    operation = relaxed["paths"]["/x"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert "required" not in body and body["additionalProperties"] is False and body["type"] == "object"
+    assert {k for k in body["properties"]["a"] if k != MARK} == set()
+    assert "$ref" not in body["properties"]["b"]
+    query, path = operation["parameters"]
+    assert query["required"] is False and query["schema"] == {}
+    assert path["required"] is True and path["schema"] == {}  # a path parameter stays required (OpenAPI)
+    assert set(operation["responses"]) == {"200", "401", "404", "4XX"}
+    assert document["paths"]["/x"]["post"]["parameters"][0]["required"] is True  # the original is untouched
