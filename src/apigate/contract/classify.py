@@ -40,6 +40,9 @@ _STANDARD_HEADERS: Final = frozenset({"content-type", "accept", "authorization"}
 _FRAMING_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "host", "connection", "te", "trailer",
                                      "upgrade", "keep-alive", "proxy-connection", "expect"})
 _TOKEN_CHARS: Final = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# checks that expect a refusal status of the situation they create: a refusal of the same class is a warning when the
+# contract's response for the expected status is assumed
+_REFUSAL_CHECKS: Final[dict[str, tuple[int, ...]]] = {"missing_required_header": (401, 400, 422)}
 # the checks that judge the response against its documented status / media type / headers / body
 _RESPONSE_CHECKS: Final = frozenset({"status_code_conformance", "content_type_conformance",
                                      "response_headers_conformance", "response_schema_conformance"})
@@ -426,6 +429,8 @@ class Classifier:
                     self.relaxed_judge.response_errors(relaxed_op, status, content_type, response.content or b"") == []:
                 notes = [text for root, error in strict for text in _error_marks(self.contract, root, error)]
                 return Verdict(Severity.ASSUMPTION, "; ".join(dict.fromkeys(notes)) or "only assumed constraints")
+        if check in _REFUSAL_CHECKS:
+            return self._status_assumed(op, _REFUSAL_CHECKS[check], status) or FAILURE
         if check == "negative_data_rejection":
             return self._negative(op, case, response) or FAILURE
         if check == "apigate_stream":

@@ -144,6 +144,22 @@ class Contract:
         content = response.get("content") if isinstance(response, dict) else None
         return content if isinstance(content, dict) else {}
 
+    def response_schema_place(self, op: OperationInfo, status: str, media_type: str) -> str | None:
+        """The JSON pointer of ``op``'s documented schema for ``status`` and ``media_type`` (through a response
+        component when the status refers to one); ``None`` when undocumented."""
+        responses = op.definition.get("responses") or {}
+        if status not in responses:
+            return None
+        place = f"#/paths/{_escape(op.path)}/{op.method.lower()}/responses/{_escape(status)}"
+        entry = responses[status]
+        while isinstance(entry, dict) and isinstance(entry.get("$ref"), str):
+            place = entry["$ref"]
+            entry = self.pointer(place)
+        media = entry.get("content", {}).get(media_type) if isinstance(entry, dict) else None
+        if not isinstance(media, dict) or "schema" not in media:
+            return None
+        return f"{place}/content/{_escape(media_type)}/schema"
+
     def stream_media_types(self, op: OperationInfo) -> dict[str, dict[str, Any]]:
         """Documented streamed media types of the 200 answer -> the JSON schema of ONE decoded chunk."""
         out: dict[str, dict[str, Any]] = {}
@@ -164,6 +180,10 @@ class Contract:
         root = {k: v for k, v in self._document.items() if k in ("components", "paths")}
         root.update(copy.deepcopy(schema))  # unknown top-level keys (components, paths) are ignored by validation
         return Draft202012Validator(root, format_checker=FormatChecker())
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
 
 
 def _rewrite_contains_consts(node: Any) -> None:

@@ -56,6 +56,12 @@ class Finding:
         return out
 
 
+def _same(a: Finding, b: Finding) -> bool:
+    if (a.check, a.severity) != (b.check, b.severity):
+        return False
+    return a.note == b.note if a.severity.is_warning else a.reason == b.reason
+
+
 @dataclass
 class OperationResult:
     """Everything checked on one operation (``METHOD /path`` of the contract, or a named flow)."""
@@ -86,9 +92,9 @@ class OperationResult:
         self.add(Finding(self.operation, check, reason, curl=curl, detail=detail, severity=severity, note=note))
 
     def add(self, finding: Finding) -> None:
-        """Record a finding once (the same check failing the same way on many examples is one finding)."""
-        key = (finding.check, finding.reason, finding.severity)
-        if all((f.check, f.reason, f.severity) != key for f in self.findings):
+        """Record a finding once: the same check failing the same way on many examples is one finding, and so is
+        the same check breaking the same assumptions (whatever the example)."""
+        if not any(_same(f, finding) for f in self.findings):
             self.findings.append(finding)
 
 

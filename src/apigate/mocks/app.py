@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apigate.config import DEMO
 from apigate.mocks import codemie, keycloak
+from apigate.mocks._alternatives import with_alternatives
 from apigate.mocks._common import JSONAnswer, stamp_entry
 from apigate.mocks.faults import with_faults
 from apigate.mocks.settings import MockSettings
@@ -73,7 +74,7 @@ def build_app(settings: MockSettings | None = None, *, key: keycloak.RealmKey | 
     basejump = _basejump(settings)
     if basejump is not None:
         mounts[DEMO.basejump_prefix] = with_faults(basejump, settings, "basejump")
-    return stamp_entry(PrefixRouter(mounts))
+    return stamp_entry(with_alternatives(PrefixRouter(mounts), settings))
 
 
 def build_split_apps(
@@ -93,4 +94,4 @@ def build_split_apps(
     basejump = _basejump(settings)
     if basejump is not None:
         apps["basejump"] = PrefixRouter({DEMO.basejump_prefix: with_faults(basejump, settings, "basejump")})
-    return {name: stamp_entry(app) for name, app in apps.items()}
+    return {name: stamp_entry(with_alternatives(app, settings)) for name, app in apps.items()}
