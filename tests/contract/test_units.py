@@ -139,3 +139,11 @@ def test_results_summary_junit_and_text_are_redacted_and_complete() -> None:
     failures = list(junit.iter("failure"))
     assert len(failures) == 1 and failures[0].get("type") == "auth.expired_token"
     assert "eyJ" not in ElementTree.tostring(junit, encoding="unicode")
+
+
+def test_default_seed_is_derived_and_random_is_fresh() -> None:
+    from apigate.contract.runner import default_seed, resolve_seed
+
+    assert resolve_seed(None) == default_seed() == default_seed()
+    assert resolve_seed(5) == 5
+    assert len({resolve_seed("random") for _ in range(4)}) > 1

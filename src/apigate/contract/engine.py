@@ -8,9 +8,11 @@ but schemathesis cannot read from it (see :data:`CREDENTIAL_OPERATIONS`).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -192,6 +194,39 @@ def _reason(failure: Any) -> str:
     return f"{title}: {detail}" if detail and title else (title or detail or type(failure).__name__)
 
 
+@contextlib.contextmanager
+def reproducible_generation() -> Iterator[None]:
+    """Generated cases that depend on the contract and the seed only (the same verdict twice).
+
+    No example database (see :func:`build_config`), and Hypothesis' storage in a temporary folder removed
+    afterwards, not ``.hypothesis/`` in the working directory (nothing carries over from one run to the next).
+    Hypothesis also mixes "local constants" into generated data: literals it collects from the source of every
+    module loaded from outside site-packages. They would make the cases depend on how apigate is installed
+    (editable or not) and on which modules an earlier API's run happened to load (``--api basejump --seed N``
+    would not replay the basejump part of an ``--api all`` run), so they are switched off for the run.
+    """
+    from hypothesis import configuration
+    from hypothesis.internal.conjecture import providers
+
+    previous_home = getattr(configuration, "__hypothesis_home_directory", None)
+    local_constants = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    with tempfile.TemporaryDirectory(prefix="apigate-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        if local_constants is not None:
+            providers._get_local_constants = providers.Constants  # type: ignore[attr-defined]  # empty constants
+        if cache is not None:
+            cache.clear()
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous_home)
+            if local_constants is not None:
+                providers._get_local_constants = local_constants
+            if cache is not None:
+                cache.clear()
+
+
 def run_engine(
     contract: Contract,
     base_url: str,
@@ -209,24 +244,25 @@ def run_engine(
         result.operation(op.label)
     started = time.perf_counter()
     interrupted = False
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.Interrupted):  # schemathesis caught Ctrl-C and winds down its phases
-            interrupted = True
-        elif isinstance(event, events.ScenarioFinished):
-            _record_scenario(event, result)
-        elif isinstance(event, events.NonFatalError):
-            label = event.label if event.label in result.operations else "schemathesis"
-            message = redact(str(event.info.format() if hasattr(event.info, "format") else event.value))
-            result.operation(label).add_failure_text("schemathesis.error", _first_line(message), message)
-        elif isinstance(event, events.PhaseFinished) and progress is not None:
-            if event.status != Status.SKIP:
-                progress(f"  {contract.api}: {event.phase.name.value} {event.status.value}"
-                         f" ({time.perf_counter() - started:.1f}s)")
-        elif isinstance(event, events.FatalError):
-            raise event.exception
-        elif isinstance(event, events.EngineFinished):
-            for failure in event.failures:
-                result.operation("schemathesis").add_failure_text("after_run", _reason(failure), str(failure))
+    with reproducible_generation():
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.Interrupted):  # schemathesis caught Ctrl-C and winds down its phases
+                interrupted = True
+            elif isinstance(event, events.ScenarioFinished):
+                _record_scenario(event, result)
+            elif isinstance(event, events.NonFatalError):
+                label = event.label if event.label in result.operations else "schemathesis"
+                message = redact(str(event.info.format() if hasattr(event.info, "format") else event.value))
+                result.operation(label).add_failure_text("schemathesis.error", _first_line(message), message)
+            elif isinstance(event, events.PhaseFinished) and progress is not None:
+                if event.status != Status.SKIP:
+                    progress(f"  {contract.api}: {event.phase.name.value} {event.status.value}"
+                             f" ({time.perf_counter() - started:.1f}s)")
+            elif isinstance(event, events.FatalError):
+                raise event.exception
+            elif isinstance(event, events.EngineFinished):
+                for failure in event.failures:
+                    result.operation("schemathesis").add_failure_text("after_run", _reason(failure), str(failure))
     if interrupted:  # the caller writes what was checked so far and exits 130; no further phases or checks
         raise KeyboardInterrupt
 
