@@ -249,3 +249,11 @@ def test_contracts_without_marks_keep_every_probe_failure() -> None:
     verdict = keycloak.probe("POST /realms/{realm}/protocol/openid-connect/token",
                              UnexpectedStatus("answered 403", expected=[401], actual=403))
     assert verdict.severity is Severity.FAILURE
+
+
+def test_cases_malformed_at_the_http_level_are_not_sent() -> None:
+    from apigate.contract.engine import _sendable
+
+    fine = Case(Operation("GET", "/v1/llm_models"), headers={"X-Trace": "1"})
+    broken = Case(Operation("GET", "/v1/llm_models"), headers={"|;": "x", "content-length": "HWj6JXwK"})
+    assert _sendable(None, fine) and not _sendable(None, broken)

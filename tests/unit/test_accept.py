@@ -187,3 +187,29 @@ def test_settle_drift(tmp_path: Path) -> None:
                                               'reason = "FastAPI"\nexpires = 2026-01-01'))
     late = expired.settle_drift("keycloak", [_drift("response-property-became-optional")])
     assert late.fails and [f.rule for f in late.findings] == ["response-property-became-optional"]
+
+
+def test_gate_command_strict_and_accept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from apigate.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("APIGATE_CONFIG", raising=False)
+    result = _codemie_result()
+    result.record("GET /v1/user", "negative_data_rejection", AssertionError("accepted"), severity=Severity.ASSUMPTION,
+                  note="minLength: guessed")
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"contract": {"codemie": result.to_summary()}}), encoding="utf-8")
+    assert main(["gate", str(path)]) == 1  # two failures, nothing accepted
+    both = ENTRIES + ('\n[[accept]]\napi = "codemie"\noperation = "POST /v1/assistants/{assistant_id}/model"\n'
+                      'check = "status_code_conformance"\nreason = "teapot"\n')
+    (tmp_path / "accept.toml").write_text(both, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["gate", str(path), "--accept", str(tmp_path / "accept.toml")]) == 0
+    assert "2 known failures accepted" in capsys.readouterr().out
+    assert main(["gate", str(path), "--accept", str(tmp_path / "accept.toml"), "--strict"]) == 1
+    # apigate.toml's [[accept]] tables are the default list
+    (tmp_path / "apigate.toml").write_text(both, encoding="utf-8")
+    assert main(["gate", str(path)]) == 0
