@@ -55,6 +55,10 @@ _KEYS: Final = frozenset({"api", "reason", "expires"}) | _CONTRACT_KEYS | _DRIFT
 F = TypeVar("F")
 
 
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
 @dataclass(frozen=True)
 class AcceptEntry:
     """One ``[[accept]]`` table."""
@@ -143,7 +147,7 @@ class AcceptList:
 
     entries: tuple[AcceptEntry, ...] = ()
     source: str = ""
-    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+    today: dt.date = field(default_factory=_today)  # what "expired" is judged against
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -302,7 +306,7 @@ def load_accept(path: Path | None = None, *, env: Mapping[str, str] | None = Non
         explicit = (os.environ if env is None else env).get("APIGATE_CONFIG")
         path = Path(explicit) if explicit else Path("apigate.toml")
         if not path.exists():
-            return AcceptList(today=today) if today is not None else AcceptList()
+            return AcceptList(today=today or _today())
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -322,6 +326,4 @@ def load_accept(path: Path | None = None, *, env: Mapping[str, str] | None = Non
         entries = tuple(_entry(i, str(path), table) for i, table in enumerate(tables, 1))
     except ValueError as exc:
         raise ConfigError(f"accept file {path}: {exc}") from None
-    if today is not None:
-        return AcceptList(entries, str(path), today)
-    return AcceptList(entries, str(path))
+    return AcceptList(entries, str(path), today or _today())

@@ -22,10 +22,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 
-if TYPE_CHECKING:
-    from apigate.contract.documents import Contract, OperationInfo
+from apigate.contract.documents import Contract, OperationInfo
+from apigate.contract.documents import escape_pointer as _escape
 
 __all__ = ["MARK", "RELAXABLE", "Assumptions", "Mark", "find_marks", "mark_problems", "operation_pointer", "relax"]
 
@@ -55,16 +55,24 @@ class Mark:
     why: str
     keywords: frozenset[str] | None = None  # a schema mark limited to these keywords; None: all of them
 
+    @classmethod
+    def read(cls, node: Any, kind: Kind = "schema") -> Mark | None:
+        """The mark an object of the document carries, if any (its place unknown: ``pointer`` is empty)."""
+        value = node.get(MARK) if isinstance(node, dict) else None
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            names = value.get("keywords")
+            keywords = frozenset(names) if isinstance(names, list) else None
+            return cls("", kind, str(value.get("why", "")).strip(), keywords)
+        return cls("", kind, str(value).strip())
+
     def covers(self, keyword: str) -> bool:
         return self.kind != "schema" or (keyword in RELAXABLE and (self.keywords is None or keyword in self.keywords))
 
     def describe(self) -> str:
         what = f" ({', '.join(sorted(self.keywords))})" if self.keywords else ""
         return f"{self.pointer}{what}: {self.why}"
-
-
-def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
 
 
 def _places(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -136,37 +144,39 @@ def _all_marked(node: Any, pointer: str) -> Iterator[str]:
             yield from _all_marked(value, f"{pointer}/{i}")
 
 
-def _parse(pointer: str, kind: str, value: Any, node: dict[str, Any]) -> tuple[Mark | None, list[str]]:
+def _parse(pointer: str, kind: Kind, node: dict[str, Any]) -> tuple[Mark | None, list[str]]:
+    """The mark ``node`` carries, and what is wrong with it."""
+    value = node[MARK]
+    if not isinstance(value, str | dict):
+        return None, [f"{pointer}: {MARK} must be a reason (text) or {{why, keywords}}, not {type(value).__name__}"]
+    found = Mark.read(node, kind)
+    assert found is not None
+    mark = Mark(pointer, kind, found.why, found.keywords)
     problems: list[str] = []
-    keywords: frozenset[str] | None = None
-    if isinstance(value, str):
-        why = value.strip()
-    elif isinstance(value, dict):
+    if isinstance(value, dict):
         unknown = sorted(set(value) - {"why", "keywords"})
         if unknown:
             problems.append(f"{pointer}: {MARK} has unknown key(s) {', '.join(unknown)} (expected why, keywords)")
-        why = value.get("why", "").strip() if isinstance(value.get("why"), str) else ""
-        if "keywords" in value:
-            names = value["keywords"]
-            if kind != "schema":
-                problems.append(f"{pointer}: {MARK} keywords apply to schema objects only, not to a {kind}")
-            elif not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-                problems.append(f"{pointer}: {MARK} keywords must be a non-empty list of keyword names")
-            else:
-                keywords = frozenset(names)
-                bad = sorted(keywords - RELAXABLE)
-                if bad:
-                    problems.append(f"{pointer}: {MARK} names unknown keyword(s) {', '.join(bad)}")
-                absent = sorted((keywords & RELAXABLE) - set(node))
-                if absent:
-                    problems.append(f"{pointer}: {MARK} names keyword(s) the schema does not have: {', '.join(absent)}")
-    else:
-        return None, [f"{pointer}: {MARK} must be a reason (text) or {{why, keywords}}, not {type(value).__name__}"]
-    if not why:
+        if not isinstance(value.get("why", ""), str):
+            problems.append(f"{pointer}: {MARK} why must be text")
+        names = value.get("keywords")
+        if "keywords" in value and kind != "schema":
+            problems.append(f"{pointer}: {MARK} keywords apply to schema objects only, not to a {kind}")
+        elif "keywords" in value and (not isinstance(names, list) or not names
+                                      or not all(isinstance(n, str) for n in names)):
+            problems.append(f"{pointer}: {MARK} keywords must be a non-empty list of keyword names")
+        elif mark.keywords is not None:
+            bad = sorted(mark.keywords - RELAXABLE)
+            if bad:
+                problems.append(f"{pointer}: {MARK} names unknown keyword(s) {', '.join(bad)}")
+            absent = sorted((mark.keywords & RELAXABLE) - set(node))
+            if absent:
+                problems.append(f"{pointer}: {MARK} names keyword(s) the schema does not have: {', '.join(absent)}")
+    if not mark.why:
         problems.append(f"{pointer}: {MARK} needs a non-empty reason")
-    if kind == "schema" and keywords is None and not (set(node) & RELAXABLE):
+    if kind == "schema" and mark.keywords is None and not (set(node) & RELAXABLE):
         problems.append(f"{pointer}: {MARK} on a schema without any validation keyword to relax")
-    return Mark(pointer, kind, why or "(no reason given)", keywords), problems  # type: ignore[arg-type]
+    return mark, problems
 
 
 def _scan(document: dict[str, Any]) -> tuple[list[Mark], list[str]]:
@@ -180,7 +190,7 @@ def _scan(document: dict[str, Any]) -> tuple[list[Mark], list[str]]:
         if kind not in ("schema", "parameter", "response", "operation"):
             problems.append(f"{pointer}: {MARK} on a {kind}; it belongs on a schema, parameter, response or operation")
             continue
-        mark, found = _parse(pointer, kind, node[MARK], node)
+        mark, found = _parse(pointer, kind, node)  # type: ignore[arg-type]
         problems += found
         if mark is not None:
             marks.append(mark)
@@ -260,8 +270,6 @@ class Assumptions:
     def relaxed(self) -> Contract:
         """The contract with every assumed constraint removed (:func:`relax`)."""
         if self._relaxed is None:
-            from apigate.contract.documents import Contract
-
             self._relaxed = Contract(self.contract.api, relax(self.contract.document, self.marks),
                                      f"{self.contract.source} (assumptions relaxed)")
         return self._relaxed

@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from apigate.contract.assumptions import MARK
+from apigate.contract.assumptions import Mark
 from apigate.contract.documents import Contract, OperationInfo
 from apigate.contract.envelopes import check_error_body
-from apigate.contract.state import route_missed
-from apigate.errors import ContractViolation
+from apigate.contract.state import route_missed, stream_check_for
+from apigate.errors import ContractViolation, DocumentError
 from apigate.verdict import Severity
 
-__all__ = ["FRAMEWORK_STATUSES", "BodyMismatch", "Classifier", "UnexpectedStatus", "Verdict", "well_formed_headers"]
+__all__ = ["FRAMEWORK_STATUSES", "BodyMismatch", "Classification", "Classifier", "UnexpectedStatus",
+           "well_formed_headers"]
 
 FRAMEWORK_STATUSES: Final = frozenset({400, 405, 413, 414, 431})
 # headers a client or the transport sets on any request (the contract need not declare them)
@@ -49,12 +50,15 @@ _RESPONSE_CHECKS: Final = frozenset({"status_code_conformance", "content_type_co
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Classification:
+    """What a check that did not pass means: its severity, and why (the assumptions involved, the HTTP layer)."""
+
     severity: Severity
     note: str = ""
 
 
-FAILURE: Final = Verdict(Severity.FAILURE)
+FAILURE: Final = Classification(Severity.FAILURE)
+_ONLY_ASSUMED: Final = "only constraints the contract marks as assumed were broken"
 
 
 class UnexpectedStatus(ContractViolation):
@@ -259,12 +263,6 @@ class _Judge:
         return self.errors(schema, value)
 
 
-def _mark_text(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("why", "")).strip()
-    return str(value).strip()
-
-
 def _error_marks(contract: Contract, root: Any, error: Any) -> list[str]:
     """The assumptions a jsonschema error broke: a mark on the schema object holding the failing keyword, or on an
     object whose ``$ref`` led there. ``root`` is the schema the error's path starts from."""
@@ -273,9 +271,9 @@ def _error_marks(contract: Contract, root: Any, error: Any) -> list[str]:
     node: Any = root
 
     def follow(node: Any) -> Any:
-        mark = node.get(MARK)
-        if mark is not None and _covers(mark, "$ref"):
-            out.append(f"{keyword} (via $ref): {_mark_text(mark)}")
+        mark = Mark.read(node)
+        if mark is not None and mark.covers("$ref"):
+            out.append(f"{keyword} (via $ref): {mark.why}")
         return contract.pointer(node["$ref"])
 
     try:
@@ -285,28 +283,20 @@ def _error_marks(contract: Contract, root: Any, error: Any) -> list[str]:
             node = node[key]
         while isinstance(node, dict) and keyword not in node and isinstance(node.get("$ref"), str):
             node = follow(node)
-    except (KeyError, IndexError, TypeError, AssertionError):
+    except (KeyError, IndexError, TypeError, DocumentError):
         return out
-    mark = node.get(MARK) if isinstance(node, dict) else None
-    if mark is not None and _covers(mark, keyword):
-        out.append(f"{keyword}: {_mark_text(mark)}")
+    mark = Mark.read(node)
+    if mark is not None and mark.covers(keyword):
+        out.append(f"{keyword}: {mark.why}")
     return out
-
-
-def _covers(mark: Any, keyword: str) -> bool:
-    from apigate.contract.assumptions import RELAXABLE
-
-    if keyword not in RELAXABLE:
-        return False
-    names = mark.get("keywords") if isinstance(mark, dict) else None
-    return not isinstance(names, list) or keyword in names
 
 
 def _describe(problems: Sequence[Problem], contract: Contract) -> str:
     notes: list[str] = []
     for where, errors, param in problems:
-        if param is not None and MARK in param:
-            notes.append(f"{where}: {_mark_text(param[MARK])}")
+        mark = Mark.read(param, "parameter") if param is not None else None
+        if mark is not None:
+            notes.append(f"{where}: {mark.why}")
         for root, error in errors:
             notes += [f"{where} {text}" for text in _error_marks(contract, root, error)]
     return "; ".join(dict.fromkeys(notes))
@@ -321,37 +311,42 @@ class Classifier:
         self.relaxed = self.assumptions.relaxed
         self.strict_judge = _Judge(contract)
         self.relaxed_judge = _Judge(self.relaxed)
+        self._declared: dict[str, set[str]] = {}
 
     # -- shared -------------------------------------------------------------------------------------------------
-    def _operation_mark(self, op: OperationInfo | None) -> Verdict | None:
+    def _operation_mark(self, op: OperationInfo | None) -> Classification | None:
         mark = self.assumptions.operation(op) if op is not None else None
         if mark is None:
             return None
-        return Verdict(Severity.ASSUMPTION, f"the operation {op.label if op else ''} is assumed: {mark.why}")
+        return Classification(Severity.ASSUMPTION, f"the operation {op.label if op else ''} is assumed: {mark.why}")
 
-    def _status_assumed(self, op: OperationInfo, expected: Iterable[int | str], actual: int) -> Verdict | None:
+    def _status_assumed(self, op: OperationInfo, expected: Iterable[int | str], actual: int) -> Classification | None:
         """``actual`` is in the class of an expected status whose response the contract marks as assumed."""
         for status in expected:
             mark = self.assumptions.response(op, status)
             if mark is not None and _class_of(status) == _class_of(actual):
-                return Verdict(Severity.ASSUMPTION, f"the documented {status} is assumed ({mark.why}); "
-                                                    f"{actual} is of the same class")
+                return Classification(Severity.ASSUMPTION,
+                                      f"the documented {status} is assumed ({mark.why}); {actual} is of the same class")
         return None
 
-    def _body_assumed(self, place: str, instance: Any) -> Verdict | None:
+    def _body_assumed(self, place: str, instance: Any) -> Classification | None:
         try:
             strict_schema = self.contract.resolve(self.contract.pointer(place))
             relaxed_schema = self.relaxed.resolve(self.relaxed.pointer(place))
-        except (ContractViolation, Exception):  # noqa: BLE001 - a place the probe named wrongly is no assumption
+        except DocumentError:  # a place the probe named wrongly is no assumption
             return None
         strict = self.strict_judge.errors(strict_schema, instance)
         if not strict or self.relaxed_judge.errors(relaxed_schema, instance):
             return None
+        return self._schema_assumed(strict)
+
+    def _schema_assumed(self, strict: list[tuple[Any, Any]]) -> Classification:
+        """A warning naming the assumptions that the jsonschema errors ``strict`` (gone when relaxed) broke."""
         notes = [text for root, error in strict for text in _error_marks(self.contract, root, error)]
-        return Verdict(Severity.ASSUMPTION, "; ".join(dict.fromkeys(notes)) or "only assumed constraints broken")
+        return Classification(Severity.ASSUMPTION, "; ".join(dict.fromkeys(notes)) or _ONLY_ASSUMED)
 
     # -- probes -------------------------------------------------------------------------------------------------
-    def probe(self, operation: str, error: BaseException, cites: Sequence[str] = ()) -> Verdict:
+    def probe(self, operation: str, error: BaseException, cites: Sequence[str] = ()) -> Classification:
         """A probe's failed expectation on ``operation`` (``METHOD /path``), citing the contract places
         ``cites`` (JSON pointers) it rests on."""
         op = self.contract.find_operation(*operation.split(" ", 1)) if " " in operation else None
@@ -361,7 +356,7 @@ class Classifier:
         for place in cites:
             mark = self.assumptions.at(place)
             if mark is not None:
-                return Verdict(Severity.ASSUMPTION, f"the expectation rests on an assumption: {mark.why}")
+                return Classification(Severity.ASSUMPTION, f"the expectation rests on an assumption: {mark.why}")
         if isinstance(error, UnexpectedStatus) and op is not None:
             return self._status_assumed(op, error.statuses, error.status) or FAILURE
         if isinstance(error, BodyMismatch):
@@ -369,7 +364,7 @@ class Classifier:
         return FAILURE
 
     # -- schemathesis -------------------------------------------------------------------------------------------
-    def http_layer(self, api: str, case: Any, response: Any) -> Verdict | None:
+    def http_layer(self, api: str, case: Any, response: Any) -> Classification | None:
         """An answer from below the service to something the contract does not declare (see the module)."""
         status = int(response.status_code)
         if status not in FRAMEWORK_STATUSES:
@@ -393,18 +388,23 @@ class Classifier:
             undeclared.append(f"header(s) {', '.join(extra)}")
         if not undeclared:
             return None
-        return Verdict(Severity.HTTP_LAYER, f"{status} without the service's error body, for "
-                                            f"{' and '.join(undeclared)} the contract does not declare")
+        return Classification(Severity.HTTP_LAYER, f"{status} without the service's error body, for "
+                                                   f"{' and '.join(undeclared)} the contract does not declare")
 
     def declared_headers(self, op: OperationInfo) -> set[str]:
+        """Header names a request to ``op`` may carry: its header parameters, API-key headers, standard ones."""
+        known = self._declared.get(op.label)
+        if known is not None:
+            return known
         names = {str(p["name"]).lower() for p in self.strict_judge.parameters(op) if p.get("in") == "header"}
         schemes = (self.contract.document.get("components") or {}).get("securitySchemes") or {}
         for scheme in schemes.values():
             if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header":
                 names.add(str(scheme.get("name", "")).lower())
-        return names | _STANDARD_HEADERS
+        self._declared[op.label] = names | _STANDARD_HEADERS
+        return self._declared[op.label]
 
-    def schemathesis(self, api: str, check: str, case: Any, response: Any) -> Verdict:
+    def schemathesis(self, api: str, check: str, case: Any, response: Any) -> Classification:
         """What schemathesis' (or apigate's) check ``check`` failing on ``case`` / ``response`` means."""
         found = self.http_layer(api, case, response)
         if found is not None:
@@ -427,8 +427,7 @@ class Classifier:
             relaxed_op = self.relaxed.find_operation(op.method, op.path)
             if strict and relaxed_op is not None and \
                     self.relaxed_judge.response_errors(relaxed_op, status, content_type, response.content or b"") == []:
-                notes = [text for root, error in strict for text in _error_marks(self.contract, root, error)]
-                return Verdict(Severity.ASSUMPTION, "; ".join(dict.fromkeys(notes)) or "only assumed constraints")
+                return self._schema_assumed(strict)
         if check in _REFUSAL_CHECKS:
             return self._status_assumed(op, _REFUSAL_CHECKS[check], status) or FAILURE
         if check == "negative_data_rejection":
@@ -437,7 +436,7 @@ class Classifier:
             return self._stream(op, case, response) or FAILURE
         return FAILURE
 
-    def _negative(self, op: OperationInfo, case: Any, response: Any) -> Verdict | None:
+    def _negative(self, op: OperationInfo, case: Any, response: Any) -> Classification | None:
         """A request the pinned contract calls invalid, valid once the assumptions are relaxed."""
         params = dict(case.path_parameters or {})
         strict = self.strict_judge.request_problems(op, response.request, params)
@@ -446,11 +445,9 @@ class Classifier:
             return None
         if self.relaxed_judge.request_problems(relaxed_op, response.request, params) != []:
             return None
-        return Verdict(Severity.ASSUMPTION, _describe(strict, self.contract) or "only assumed constraints broken")
+        return Classification(Severity.ASSUMPTION, _describe(strict, self.contract) or _ONLY_ASSUMED)
 
-    def _stream(self, op: OperationInfo, case: Any, response: Any) -> Verdict | None:
-        from apigate.contract.state import stream_check_for
-
+    def _stream(self, op: OperationInfo, case: Any, response: Any) -> Classification | None:
         rules = stream_check_for(self.relaxed).get(op.label)
         if rules is None:
             return None
@@ -461,4 +458,4 @@ class Classifier:
                              include_tool_errors=flag is True or str(flag).lower() == "true")
         except AssertionError:
             return None
-        return Verdict(Severity.ASSUMPTION, "the stream breaks only assumed constraints of its chunk schema")
+        return Classification(Severity.ASSUMPTION, "the stream breaks only assumed constraints of its chunk schema")

@@ -27,6 +27,7 @@ __all__ = [
     "API_KEY",
     "Contract",
     "OperationInfo",
+    "escape_pointer",
     "load_contract",
 ]
 
@@ -150,7 +151,7 @@ class Contract:
         responses = op.definition.get("responses") or {}
         if status not in responses:
             return None
-        place = f"#/paths/{_escape(op.path)}/{op.method.lower()}/responses/{_escape(status)}"
+        place = f"#/paths/{escape_pointer(op.path)}/{op.method.lower()}/responses/{escape_pointer(status)}"
         entry = responses[status]
         while isinstance(entry, dict) and isinstance(entry.get("$ref"), str):
             place = entry["$ref"]
@@ -158,7 +159,7 @@ class Contract:
         media = entry.get("content", {}).get(media_type) if isinstance(entry, dict) else None
         if not isinstance(media, dict) or "schema" not in media:
             return None
-        return f"{place}/content/{_escape(media_type)}/schema"
+        return f"{place}/content/{escape_pointer(media_type)}/schema"
 
     def stream_media_types(self, op: OperationInfo) -> dict[str, dict[str, Any]]:
         """Documented streamed media types of the 200 answer -> the JSON schema of ONE decoded chunk."""
@@ -182,7 +183,8 @@ class Contract:
         return Draft202012Validator(root, format_checker=FormatChecker())
 
 
-def _escape(part: str) -> str:
+def escape_pointer(part: str) -> str:
+    """``part`` escaped for a JSON pointer (``~`` and ``/``)."""
     return part.replace("~", "~0").replace("/", "~1")
 
 

@@ -46,12 +46,10 @@ def replay_hint(seed: int | None, apis: Sequence[str] = ()) -> str:
 def _finding_lines(f: Finding, indent: str) -> list[str]:
     lines = [f"{indent}{f.check} — {f.reason}"]
     if f.note:
-        lines.append(f"{indent}    {_NOTE_PREFIX.get(f.severity, '')}{f.note}")
+        lines.append(f"{indent}    {'accepted: ' if f.severity is Severity.KNOWN else ''}{f.note}")
     lines += [f"{indent}    {line}" for line in f.curl.splitlines()]
     return lines
 
-
-_NOTE_PREFIX = {Severity.KNOWN: "accepted: ", Severity.EXPIRED: "", Severity.FIXED: "", Severity.FAILURE: ""}
 _SECTIONS: tuple[tuple[str, tuple[Severity, ...]], ...] = (
     ("warnings — assumed constraints and HTTP-layer answers (they fail only a --strict run)",
      (Severity.ASSUMPTION, Severity.HTTP_LAYER)),
@@ -98,22 +96,18 @@ def render_text(result: ContractResult, *, verbose: bool = False) -> str:
 
 
 def _verdict_line(result: ContractResult) -> str:
+    """``contract: PASSED (2 warnings, 1 known) in 20.4s — seed 42 (replay: ...)``."""
+    apis = list(result.apis.values())
+    warnings = sum(len(api.warnings) for api in apis)
+    known = sum(len(api.of(Severity.KNOWN)) for api in apis)
+    fixed = sum(1 for api in apis for f in api.accept_entries if f.severity is Severity.FIXED)
+    counts = [_plural(warnings, "warning") + (" (--strict)" if result.strict else "")] if warnings else []
+    counts += [f"{known} known"] if known else []
+    counts += [f"{fixed} fixed"] if fixed else []
     failing = result.failing()
-    extras = []
-    warnings = sum(len(api.warnings) for api in result.apis.values())
-    known = sum(len(api.of(Severity.KNOWN)) for api in result.apis.values())
-    fixed = sum(1 for api in result.apis.values() for f in api.accept_entries if f.severity is Severity.FIXED)
-    if warnings:
-        extras.append(_plural(warnings, "warning") + (" (--strict)" if result.strict else ""))
-    if known:
-        extras.append(f"{known} known")
-    if fixed:
-        extras.append(f"{fixed} fixed")
-    extra = f", {', '.join(extras)}" if extras and not failing else ""
     if failing:
-        verdict = f"FAILED ({_plural(len(failing), 'failing check')}{', ' + ', '.join(extras) if extras else ''})"
-    else:
-        verdict = "PASSED" + (f" ({extra[2:]})" if extra else "")
+        counts.insert(0, _plural(len(failing), "failing check"))
+    verdict = ("FAILED" if failing else "PASSED") + (f" ({', '.join(counts)})" if counts else "")
     seed = result.settings.get("seed")
     hint = replay_hint(seed if isinstance(seed, int) else None, result.settings.get("apis") or ())
     return f"contract: {verdict} in {result.duration_s:.1f}s" + (f" — {hint}" if hint else "")
