@@ -43,11 +43,12 @@ def replay_hint(seed: int | None, apis: Sequence[str] = ()) -> str:
     return f"seed {seed} (replay: apigate contract{api} --seed {seed})"
 
 
-def _finding_lines(f: Finding, indent: str) -> list[str]:
-    lines = [f"{indent}{f.check} — {f.reason}"]
+def _finding_lines(f: Finding, first: str, indent: str) -> list[str]:
+    """``first`` + the check and its reason, then the note and the curl, each line after ``indent``."""
+    lines = [f"{first}{f.check} — {f.reason}"]
     if f.note:
-        lines.append(f"{indent}    {'accepted: ' if f.severity is Severity.KNOWN else ''}{f.note}")
-    lines += [f"{indent}    {line}" for line in f.curl.splitlines()]
+        lines.append(f"{indent}{'accepted: ' if f.severity is Severity.KNOWN else ''}{f.note}")
+    lines += [f"{indent}{line}" for line in f.curl.splitlines()]
     return lines
 
 _SECTIONS: tuple[tuple[str, tuple[Severity, ...]], ...] = (
@@ -76,7 +77,7 @@ def render_text(result: ContractResult, *, verbose: bool = False) -> str:
                 continue
             lines.append(f"  {_status(op):4} {op.operation} [{op.checks} checks]")
             for failure in op.failures:
-                lines += _finding_lines(failure, "       ✗ ")
+                lines += _finding_lines(failure, "       ✗ ", "         ")
         for note in api.notes:
             lines.append(f"  note: {note}")
     for title, severities in _SECTIONS:
@@ -85,7 +86,7 @@ def render_text(result: ContractResult, *, verbose: bool = False) -> str:
             lines.append(f"{title}:")
             for name, f in found:
                 lines.append(f"  {name} {f.operation}:")
-                lines += _finding_lines(f, "    ")
+                lines += _finding_lines(f, "    ", "        ")
     entries = [(api.api, f) for api in result.apis.values() for f in api.accept_entries]
     if entries:
         lines.append("accept entries that matched nothing in this run:")
