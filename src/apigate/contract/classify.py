@@ -31,7 +31,7 @@ from apigate.contract.state import route_missed, stream_check_for
 from apigate.errors import ContractViolation, DocumentError
 from apigate.verdict import Severity
 
-__all__ = ["FRAMEWORK_STATUSES", "BodyMismatch", "Classification", "Classifier", "UnexpectedStatus",
+__all__ = ["FAILURE", "FRAMEWORK_STATUSES", "BodyMismatch", "Classification", "Classifier", "UnexpectedStatus",
            "well_formed_headers"]
 
 FRAMEWORK_STATUSES: Final = frozenset({400, 405, 413, 414, 431})

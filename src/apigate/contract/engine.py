@@ -111,13 +111,13 @@ def _judge_failure(context: Any, failure: Any, case: Any, response: Any) -> bool
         return True
     api, state = found
     check = _check_name(failure)
-    verdict = classifier.schemathesis(api, check, case, response)
-    if verdict.severity is Severity.FAILURE:
+    classification = classifier.schemathesis(api, check, case, response)
+    if classification.severity is Severity.FAILURE:
         return True
     request = response.request
     state.warn(Finding(str(case.operation.label), check, _reason(failure),
                        curl=curl(str(request.method), str(request.url), dict(request.headers), request.body),
-                       detail=str(failure), severity=verdict.severity, note=verdict.note))
+                       detail=str(failure), severity=classification.severity, note=classification.note))
     return False
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from apigate.contract.classify import Classifier, UnexpectedStatus
+from apigate.contract.classify import FAILURE, Classifier, UnexpectedStatus
 from apigate.contract.envelopes import check_error_body
 from apigate.contract.results import ApiResult
 from apigate.errors import ConnectError, ContractViolation
@@ -138,11 +138,8 @@ class Prober:
                cites: Sequence[str] = ()) -> None:
         """Record the failed check ``name`` on ``operation`` with what it means (a failure, or a warning when the
         expectation rests on assumptions)."""
-        verdict = self.classifier.probe(operation, error, cites) if self.classifier is not None else None
-        if verdict is None:
-            self.result.record(operation, name, error, curl=curl)
-        else:
-            self.result.record(operation, name, error, curl=curl, severity=verdict.severity, note=verdict.note)
+        found = self.classifier.probe(operation, error, cites) if self.classifier is not None else FAILURE
+        self.result.record(operation, name, error, curl=curl, severity=found.severity, note=found.note)
 
     # -- common judgements -----------------------------------------------------------------------------------
     def expect_error(self, statuses: int | tuple[int, ...]) -> Callable[[Exchange], None]:
