@@ -50,7 +50,7 @@ def _list(tmp_path: Path, text: str = ENTRIES, today: dt.date = TODAY) -> Accept
 
 def test_reads_contract_and_drift_entries(tmp_path: Path) -> None:
     accept = _list(tmp_path)
-    first, second, drift = accept.entries
+    first, _, drift = accept.entries
     assert first.expires == dt.date(2026, 12, 31) and first.reason_pattern is not None
     assert not first.is_drift and drift.is_drift and drift.method == "POST"
     assert first.name.endswith("accept.toml entry 1")
