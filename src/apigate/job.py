@@ -200,6 +200,7 @@ def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors
     from apigate.gate import Verdict, evaluate, load_thresholds, render_table
     from apigate.history import baseline_from_history, read_runs, record_run
     from apigate.report import write_report
+    from apigate.report.text import contract_sections
     from apigate.summary import load_summary
 
     summary = load_summary(out / "summary.json")  # re-read: the report shows exactly what was written
@@ -224,4 +225,4 @@ def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors
                    passed=result.passed and not errors)
         history = read_runs(options.history_db, last=20)
     write_report(out, summary, gate=result, baseline=baseline, history=history)
-    return result.exit_code, render_table(result)
+    return result.exit_code, contract_sections(summary) + render_table(result)

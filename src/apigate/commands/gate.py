@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from apigate.errors import DocumentError, UsageError
     from apigate.gate import default_thresholds_text, evaluate, load_thresholds, render_table
     from apigate.history import baseline_from_history, record_run
+    from apigate.report.text import contract_sections
     from apigate.summary import load_summary
 
     if args.print_thresholds:
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if baseline is None:
             notes.append(f"no passing runs in {args.history_db}: no baseline, regressions not checked")
     result = evaluate(summary, thresholds, baseline, notes=notes, strict=args.strict)
-    sys.stdout.write(render_table(result, show_skipped=args.all))
+    sys.stdout.write(contract_sections(summary) + render_table(result, show_skipped=args.all))
     if args.record:
         folder = args.summary if args.summary.is_dir() else args.summary.parent
         label = args.label if args.label is not None else folder.resolve().name

@@ -11,6 +11,7 @@ from apigate.contract.report import render_text
 from apigate.contract.results import ApiResult, ContractResult, Finding
 from apigate.gate import evaluate
 from apigate.report import render_html, render_junit, render_markdown
+from apigate.report.text import contract_sections
 from apigate.summary import Summary, parse_summary
 from apigate.verdict import Severity
 
@@ -103,3 +104,13 @@ def test_report_junit_keeps_warnings_and_known_out_of_the_failures() -> None:
     assert any(text.startswith("warning (assumption)") for text in outputs)
     assert any(text.startswith("known failure (accepted)") for text in outputs)
     assert any(text.startswith("fixed") for text in outputs)
+
+
+def test_run_and_gate_terminal_sections() -> None:
+    text = contract_sections(_summary())
+    warnings, known, entries = (text.index(t) for t in ("contract warnings", "known failures", "accept entries"))
+    assert warnings < known < entries
+    assert "assumption basejump POST /account/team/ negative_data_rejection: team_name minLength" in text
+    assert "http_layer" in text[warnings:known] and "known      basejump" in text[known:entries]
+    assert "expired" in text[entries:] and "fixed" in text[entries:]
+    assert contract_sections(parse_summary({"contract": {}})) == ""
