@@ -1,23 +1,14 @@
 """Accepted known failures end to end. Catalogued mock breaks stand in for a live server's known bugs: the contract
 fails; with its failures accepted it passes, showing them as known; another bug still fails; an entry that no longer
-occurs is reported fixed; an expired entry fails. And ``apigate drift`` accepts drift findings the same way."""
+occurs is reported fixed; an expired entry fails. (Drift findings: tests/unit/diff/test_drift_accept.py.)"""
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
-from apigate.cli import main
-from apigate.resources import contract_path
 
 from .conftest import Completed, apigate
 
@@ -106,65 +97,3 @@ def test_a_malformed_accept_file_is_a_one_line_usage_error(tmp_path: Path) -> No
         result = apigate(*command, "--accept", str(accept), cwd=tmp_path, timeout=60)
         assert result.code == 2, (command, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and "unknown key(s) chek" in result.stderr, command
-
-
-# --- drift ------------------------------------------------------------------------------------------------------
-
-@contextmanager
-def _serving(folder: Path) -> Iterator[str]:
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined,method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-DROPPED = "response-media-type-removed"
-
-
-def _drift_entry(path: str, extra: str = "") -> str:
-    return (f'[[accept]]\napi = "codemie"\nrule = "{DROPPED}"\npath = "{path}"\nmethod = "POST"\n'
-            f'where = "response 200 application/x-ndjson"\nreason = "the live build streams SSE only (CM-9)"\n{extra}')
-
-
-def test_drift_findings_are_accepted_by_rule_and_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    live: dict[str, Any] = yaml.safe_load(contract_path("codemie").read_text(encoding="utf-8"))
-    del live["components"]["responses"]["ChatAnswer"]["content"]["application/x-ndjson"]
-    (tmp_path / "code-assistant-api").mkdir()
-    (tmp_path / "code-assistant-api" / "openapi.json").write_text(json.dumps(live), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    for name in ("APIGATE_BASEJUMP_URL", "APIGATE_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    by_id = "/v1/assistants/{assistant_id}/model"
-    by_slug = "/v1/assistants/slug/{slug}/model"
-    files = {
-        "one": _drift_entry(by_id),
-        "both": _drift_entry(by_id) + _drift_entry(by_slug),
-        "stale": _drift_entry(by_id) + _drift_entry(by_slug) + _drift_entry("/v1/user"),
-        "expired": _drift_entry(by_id) + _drift_entry(by_slug, "expires = 2020-01-01\n"),
-    }
-    for name, text in files.items():
-        (tmp_path / f"{name}.toml").write_text(text, encoding="utf-8")
-    with _serving(tmp_path) as origin:
-        monkeypatch.setenv("APIGATE_KEYCLOAK_URL", origin + "/auth")
-        monkeypatch.setenv("APIGATE_CODEMIE_URL", origin + "/code-assistant-api")
-        for key, value in {"APIGATE_CODEMIE_CLIENT_ID": "codemie-sdk", "APIGATE_CODEMIE_USERNAME": "u",
-                           "APIGATE_CODEMIE_PASSWORD": "p", "APIGATE_CODEMIE_ASSISTANT_ID": "a"}.items():
-            monkeypatch.setenv(key, value)
-        codes = {name: main(["drift", "--api", "codemie", "--accept", str(tmp_path / f"{name}.toml")])
-                 for name in files}
-        outputs = capsys.readouterr().out
-        assert main(["drift", "--api", "codemie", "--format", "json", "--accept", str(tmp_path / "stale.toml")]) == 0
-        [report] = json.loads(capsys.readouterr().out)["apis"]
-    assert codes == {"one": 1, "both": 0, "stale": 0, "expired": 1}
-    assert "known (accepted): breaking response-media-type-removed POST" in outputs
-    assert "EXPIRED acceptance" in outputs
-    assert report["findings"] == [] and len(report["known"]) == 2
-    assert [e["severity"] for e in report["accept_entries"]] == ["fixed"]

@@ -62,8 +62,27 @@ def _same(a: Finding, b: Finding) -> bool:
     return a.note == b.note if a.severity.is_warning else a.reason == b.reason
 
 
+class _BySeverity:
+    """Views by severity of a result's findings (:meth:`_all`)."""
+
+    def _all(self) -> list[Finding]:
+        raise NotImplementedError
+
+    def of(self, *severities: Severity) -> list[Finding]:
+        return [f for f in self._all() if f.severity in severities]
+
+    @property
+    def failures(self) -> list[Finding]:
+        """The findings that fail the run whatever its strictness (failures and expired acceptances)."""
+        return [f for f in self._all() if f.severity.fails()]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self._all() if f.severity.is_warning]
+
+
 @dataclass
-class OperationResult:
+class OperationResult(_BySeverity):
     """Everything checked on one operation (``METHOD /path`` of the contract, or a named flow)."""
 
     operation: str
@@ -71,17 +90,8 @@ class OperationResult:
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # why nothing ran, when nothing ran
 
-    def of(self, *severities: Severity) -> list[Finding]:
-        return [f for f in self.findings if f.severity in severities]
-
-    @property
-    def failures(self) -> list[Finding]:
-        """The findings that fail the run whatever its strictness (failures and expired acceptances)."""
-        return [f for f in self.findings if f.severity.fails()]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity.is_warning]
+    def _all(self) -> list[Finding]:
+        return self.findings
 
     @property
     def passed(self) -> bool:
@@ -99,7 +109,7 @@ class OperationResult:
 
 
 @dataclass
-class ApiResult:
+class ApiResult(_BySeverity):
     """One API's run."""
 
     api: str
@@ -130,19 +140,11 @@ class ApiResult:
 
     @property
     def findings(self) -> list[Finding]:
+        """Every operation's findings."""
         return [f for op in self.operations.values() for f in op.findings]
 
-    def of(self, *severities: Severity) -> list[Finding]:
-        return [f for f in self.findings if f.severity in severities]
-
-    @property
-    def failures(self) -> list[Finding]:
-        """Check findings that fail whatever the strictness (failures, expired acceptances)."""
-        return [f for f in self.findings if f.severity.fails()]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity.is_warning]
+    def _all(self) -> list[Finding]:
+        return self.findings
 
     def failing(self, *, strict: bool = False) -> list[Finding]:
         """Everything that fails this API's run: failing findings, warnings when ``strict``, expired entries."""
