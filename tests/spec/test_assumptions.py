@@ -26,9 +26,38 @@ def _readme_section(api: str) -> str:
     return match.group(1)
 
 
+_STRUCTURAL = {"schema", "items", "additionalProperties", "not", "anyOf", "allOf", "oneOf", "prefixItems",
+               "properties", "if", "then", "else", "contains", "propertyNames"}
+
+
+def mark_name(document: dict[str, Any], pointer: str) -> str:
+    """What a reader calls the marked thing: the property, parameter, schema or response name, or the path."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer[2:].split("/")]
+    if parts[0] == "paths" and len(parts) == 3:
+        return parts[1]  # an operation: its path
+    for i in range(len(parts) - 1, -1, -1):
+        part = parts[i]
+        if part.isdigit() and i > 0 and parts[i - 1] == "parameters":
+            node: Any = document
+            for key in parts[: i + 1]:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            if isinstance(node, dict) and "$ref" in node:
+                return str(node["$ref"]).rsplit("/", 1)[-1]
+            return str(node.get("name", part)) if isinstance(node, dict) else part
+        media_type = "/" in part or parts[i + 1:i + 2] == ["schema"] and parts[i - 1:i] == ["content"]
+        content_of_media = part == "content" and i + 1 < len(parts) and "/" in parts[i + 1]
+        if part not in _STRUCTURAL and not part.isdigit() and not media_type and not content_of_media:
+            return part
+    return pointer
+
+
 def unlisted(document: dict[str, Any], section: str) -> list[str]:
-    """Marks whose JSON pointer the README's section for the document does not name (in backticks)."""
-    return [m.pointer for m in find_marks(document) if f"`{m.pointer}`" not in section]
+    """Marks the README's section for the document does not list: by JSON pointer, or by the marked thing's name,
+    in backticks (`#/components/schemas/X/properties/y`, or `y` / `X.y` / `y` ≥ 0 ...)."""
+    spans = re.findall(r"`([^`]+)`", section)
+    return [m.pointer for m in find_marks(document)
+            if m.pointer not in spans and not any(re.search(rf"(?<![\w-]){re.escape(mark_name(document, m.pointer))}"
+                                                            rf"(?![\w-])", span) for span in spans)]
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -39,6 +68,13 @@ def test_every_mark_is_well_formed(api: str) -> None:
 @pytest.mark.parametrize("api", APIS)
 def test_contracts_readme_lists_every_mark(api: str) -> None:
     assert unlisted(load_contract(api).document, _readme_section(api)) == []
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_pointer_the_readme_lists_is_a_mark(api: str) -> None:
+    marks = {m.pointer for m in find_marks(load_contract(api).document)}
+    listed = set(re.findall(r"`(#/[^`]+)`", _readme_section(api)))
+    assert listed - marks == set(), "contracts/README.md lists marks the document no longer has"
 
 
 def test_basejump_marks_the_assumptions_the_issue_names() -> None:
@@ -95,9 +131,23 @@ def test_mark_lint_reports_a_broken_mark(name: str) -> None:
 
 def test_readme_lint_reports_an_unlisted_mark() -> None:
     document = _basejump()
-    _schema(document, "CreatedChat")["properties"]["chat_uuid"][MARK] = "a new guess"
-    assert unlisted(document, _readme_section("basejump")) == [
-        "#/components/schemas/CreatedChat/properties/chat_uuid"]
+    _schema(document, "Message")["properties"]["thumbs_up"][MARK] = "a new guess"
+    assert unlisted(document, _readme_section("basejump")) == ["#/components/schemas/Message/properties/thumbs_up"]
+
+
+@pytest.mark.parametrize(("pointer", "name"), [
+    ("#/paths/~1auth~1access-token~1/post", "/auth/access-token/"),
+    ("#/paths/~1account~1team~1/post/parameters/0/schema", "team_name"),
+    ("#/components/schemas/CreateChatRequest/properties/messages/items", "messages"),
+    ("#/components/schemas/CreateChatRequest/properties/messages/items/properties/content", "content"),
+    ("#/components/parameters/UserUuidQuery/schema", "UserUuidQuery"),
+    ("#/components/responses/Unauthorized", "Unauthorized"),
+    ("#/components/schemas/TeamMembership", "TeamMembership"),
+    ("#/components/responses/NotFound/content/application~1json/schema", "NotFound"),
+    ("#/components/schemas/DatabaseConnectionRequest/properties/port/anyOf/1", "port"),
+])
+def test_mark_names(pointer: str, name: str) -> None:
+    assert mark_name(_basejump(), pointer) == name
 
 
 # --- what the relaxed copy removes ------------------------------------------------------------------------------
