@@ -44,7 +44,7 @@ def mark_name(document: dict[str, Any], pointer: str) -> str:
             if isinstance(node, dict) and "$ref" in node:
                 return str(node["$ref"]).rsplit("/", 1)[-1]
             return str(node.get("name", part)) if isinstance(node, dict) else part
-        media_type = "/" in part or parts[i + 1:i + 2] == ["schema"] and parts[i - 1:i] == ["content"]
+        media_type = "/" in part or (parts[i + 1:i + 2] == ["schema"] and parts[i - 1:i] == ["content"])
         content_of_media = part == "content" and i + 1 < len(parts) and "/" in parts[i + 1]
         if part not in _STRUCTURAL and not part.isdigit() and not media_type and not content_of_media:
             return part
