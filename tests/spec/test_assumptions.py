@@ -180,3 +180,13 @@ def test_relax_removes_marked_keywords_only() -> None:
     assert path["required"] is True and path["schema"] == {}  # a path parameter stays required (OpenAPI)
     assert set(operation["responses"]) == {"200", "401", "404", "4XX"}
     assert document["paths"]["/x"]["post"]["parameters"][0]["required"] is True  # the original is untouched
+
+
+def test_relax_removes_a_marked_union_but_not_the_parts_of_an_object() -> None:
+    union = {"anyOf": [{"type": "string"}, {"type": "null"}], MARK: "value type read from code"}
+    shaped = {"type": "object", "properties": {"a": {"type": "string"}}, MARK: "guess"}
+    document = {"openapi": "3.1.0", "components": {"schemas": {"U": union, "O": shaped}}}
+    assert mark_problems(document) == []
+    schemas = relax(document)["components"]["schemas"]
+    assert "anyOf" not in schemas["U"]
+    assert "type" not in schemas["O"] and schemas["O"]["properties"] == {"a": {"type": "string"}}

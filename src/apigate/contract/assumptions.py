@@ -3,8 +3,8 @@
 A constraint that no public document or observed server states is an assumption, marked where it is written:
 
 * on a **schema object**: ``x-apigate-assumed: "<why>"`` — the validation keywords of that object itself (``type``,
-  ``enum``, ``format``, ``pattern``, ``minLength``, ``required``, ``additionalProperties``, a ``$ref`` beside the
-  mark, ...; not those of its subschemas) are assumed; ``{why: "<why>", keywords: [minLength]}`` limits the mark
+  ``enum``, ``format``, ``pattern``, ``minLength``, ``required``, ``additionalProperties``, a ``$ref`` or an
+  ``anyOf`` beside the mark, ...; not the keywords inside its ``properties`` or ``items``) are assumed; ``{why: "<why>", keywords: [minLength]}`` limits the mark
   to the listed keywords;
 * on a **parameter**: its ``required`` and its schema are assumed;
 * on a **response** (one status under ``responses``, or a response component): answering with that status in that
@@ -30,12 +30,16 @@ from apigate.contract.documents import escape_pointer as _escape
 __all__ = ["MARK", "RELAXABLE", "Assumptions", "Mark", "find_marks", "mark_problems", "operation_pointer", "relax"]
 
 MARK: Final = "x-apigate-assumed"
-# the validation keywords a schema mark may name (and, unnamed, removes from its schema object)
+# the validation keywords a schema mark may name (and, unnamed, removes from its schema object): the assertions on the
+# value itself, including the combinators that apply whole subschemas to it (anyOf: "one of these shapes" is the
+# object's own constraint); not properties / items, whose subschemas constrain parts of the value and carry their
+# own marks
 RELAXABLE: Final = frozenset({
     "$ref", "type", "enum", "const", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minContains",
     "maxContains", "minProperties", "maxProperties", "required", "dependentRequired", "additionalProperties",
     "propertyNames", "unevaluatedProperties", "unevaluatedItems", "contentMediaType", "contentEncoding",
+    "anyOf", "oneOf", "allOf", "not", "if", "then", "else",
 })
 _METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _SUBSCHEMA: Final = ("items", "additionalProperties", "contains", "not", "if", "then", "else", "propertyNames",
