@@ -388,15 +388,16 @@ def _contract_verdicts(summary: Summary, thresholds: Thresholds, *, strict: bool
 def _contract_extras(api: ApiContract, *, strict: bool) -> str:
     """``; 3 warnings, 1 known failure accepted, 1 accept entry fixed`` (what did not fail, or failed only when
     strict)."""
+    def count(n: int, word: str, plural: str = "") -> str:
+        return f"{n} {word if n == 1 else plural or word + 's'}"
+
     parts = []
     if api.warnings:
-        parts.append(f"{len(api.warnings)} warning{'s' if len(api.warnings) != 1 else ''}"
-                     + (" (--strict: failing)" if strict else ""))
+        parts.append(count(len(api.warnings), "warning") + (" (--strict: failing)" if strict else ""))
     if api.known:
-        parts.append(f"{len(api.known)} known failure{'s' if len(api.known) != 1 else ''} accepted")
+        parts.append(count(len(api.known), "known failure") + " accepted")
     if api.fixed:
-        parts.append(f"{len(api.fixed)} accept entr{'ies' if len(api.fixed) != 1 else 'y'} fixed (no longer occur"
-                     f"{'s' if len(api.fixed) == 1 else ''})")
+        parts.append(count(len(api.fixed), "accept entry", "accept entries") + " fixed (no longer occurring)")
     return "; " + ", ".join(parts) if parts else ""
 
 

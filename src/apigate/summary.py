@@ -288,11 +288,12 @@ def _metric(name: str, value: Any) -> MetricStats:
     return MetricStats(name=name, unit=str(value.get("unit", "ms")), count=count, **stats)
 
 
-_SECTIONS: Final[dict[str, frozenset[Severity]]] = {
-    "failures": frozenset({Severity.FAILURE, Severity.EXPIRED}),
-    "warnings": frozenset({Severity.ASSUMPTION, Severity.HTTP_LAYER}),
-    "known": frozenset({Severity.KNOWN}),
-    "accept_entries": frozenset({Severity.FIXED, Severity.EXPIRED}),
+# summary.json's contract sections -> the severities a finding there may have (the first when it names none)
+_SECTIONS: Final[dict[str, tuple[Severity, ...]]] = {
+    "failures": (Severity.FAILURE, Severity.EXPIRED),
+    "warnings": (Severity.ASSUMPTION, Severity.HTTP_LAYER),
+    "known": (Severity.KNOWN,),
+    "accept_entries": (Severity.FIXED, Severity.EXPIRED),
 }
 
 
@@ -308,13 +309,12 @@ def _contract(api: str, value: Any) -> ApiContract:
     return ApiContract(api, passed, _int(value.get("checks", 0), f"contract.{api}.checks"), seed=seed, **sections)
 
 
-def _findings(api: str, section: str, value: Any, allowed: frozenset[Severity]) -> tuple[ContractFinding, ...]:
+def _findings(api: str, section: str, value: Any, allowed: tuple[Severity, ...]) -> tuple[ContractFinding, ...]:
     out = []
-    default = Severity.FIXED if section == "accept_entries" else min(allowed, key=list(Severity).index)
     for f in _list(value, f"contract.{api}.{section}"):
         f = _mapping(f, f"contract.{api}.{section}[]")
         try:
-            severity = Severity(f.get("severity", default))
+            severity = Severity(f.get("severity", allowed[0]))
         except ValueError:
             raise ValueError(f"contract.{api}.{section}[]: unknown severity {f.get('severity')!r}") from None
         if severity not in allowed:
