@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow
 SEED = "20261123"
 
 
-def _run(tmp: Path, name: str, *args: str) -> tuple[Completed, dict[str, Any]]:
+def _run(tmp: Path, name: str, *args: str, max_examples: int = 10) -> tuple[Completed, dict[str, Any]]:
     out = tmp / name
-    result = apigate("contract", "--max-examples", "10", "--seed", SEED, "--out", str(out), *args, cwd=tmp,
-                     timeout=400)
+    result = apigate("contract", "--max-examples", str(max_examples), "--seed", SEED, "--out", str(out), *args,
+                     cwd=tmp, timeout=400)
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return result, summary
 
@@ -58,7 +58,8 @@ def test_an_independent_server_passes_with_warnings(independent: tuple[Completed
 
 
 def test_strict_fails_on_the_same_warnings(tmp_path: Path) -> None:
-    result, summary = _run(tmp_path, "strict", "--variant", "independent", "--api", "basejump", "--strict")
+    result, summary = _run(tmp_path, "strict", "--variant", "independent", "--api", "basejump", "--strict",
+                           max_examples=3)
     assert result.code == 1
     basejump = summary["contract"]["basejump"]
     assert not basejump["passed"] and basejump["failures"] == [] and basejump["warnings"]
