@@ -2,7 +2,8 @@
 
 * Keycloak: the realm (pinned as the ``realm`` path parameter) and a token for ``userinfo``.
 * CodeMie: a Keycloak token (renewed as it expires), the configured assistant (the demo assistant
-  ``05959338-06de-477d-9cc3-08369f858057`` on the mock) and its slug, read from the service.
+  ``05959338-06de-477d-9cc3-08369f858057`` on the mock) and its slug, read from the service, and the slug of a
+  prebuilt assistant.
 * Basejump: the quickstart — a new user with its refresh and access tokens, a team it belongs to, a database
   connection attached to the team, and a chat: their uuids are pinned as path/query parameters.
 
@@ -75,8 +76,12 @@ def codemie_fixture(target: Target) -> Fixture:
     supply.start()
     with CodemieClient.from_target(target, auth=supply.auth) as client:
         assistant = client.get_assistant(target.codemie.assistant_id)
+        prebuilt = client.list_prebuilt()
     if assistant.slug:
         fixture.parameters["path.slug"] = assistant.slug
+    prebuilt_slug = next((p["slug"] for p in prebuilt if isinstance(p.get("slug"), str) and p["slug"]), None)
+    if prebuilt_slug is not None:
+        fixture.parameters["path.prebuilt_slug"] = prebuilt_slug
     return fixture
 
 
