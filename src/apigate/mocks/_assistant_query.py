@@ -37,7 +37,9 @@ from apigate.mocks._caller import Caller
 from apigate.mocks._catalog import Assistant, template_json
 from apigate.mocks._chat_request import ValidationFailed, parse_bool, parse_int
 
-__all__ = ["SCOPES", "SORT_FIELDS", "SORT_ORDERS", "InvalidFilters", "ListQuery", "parse_list_query", "select"]
+__all__ = [
+    "SCOPES", "SORT_FIELDS", "SORT_ORDERS", "InvalidFilters", "ListQuery", "matching", "page_of", "parse_list_query",
+]
 
 SCOPES: Final = ("project_with_marketplace", "visible_to_user", "created_by_user", "marketplace", "all", "templates")
 SORT_FIELDS: Final[Mapping[str, Callable[[Assistant], Any]]] = {
@@ -53,7 +55,12 @@ COMPARISONS: Final[Mapping[str, Callable[[Any, Any], bool]]] = {
 
 
 class InvalidFilters(Exception):
-    """``filters`` cannot be used: 400 "Invalid filters" with this text as details."""
+    """``filters`` cannot be used: 400 "Invalid filters" with this text as details. ``not_an_object``: the text
+    is JSON, but not an object (the case the real server fails on)."""
+
+    def __init__(self, details: str, *, not_an_object: bool = False) -> None:
+        super().__init__(details)
+        self.not_an_object = not_an_object
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ def parse_list_query(params: Mapping[str, str], *, validate_sort: bool = True, c
         except ValueError:
             raise InvalidFilters("Filters must be a valid encoded JSON object.") from None
         if not isinstance(filters, dict):
-            raise InvalidFilters("Filters must be a valid encoded JSON object.")
+            raise InvalidFilters("Filters must be a valid encoded JSON object.", not_an_object=True)
         _check_filter_types(filters)
     return ListQuery(scope, minimal, page, per_page, sort_by if sort_by in SORT_FIELDS else None,
                      sort_order if sort_order in SORT_ORDERS else "desc", filters)
@@ -247,20 +254,25 @@ def _templates(templates: Sequence[Assistant], filters: Mapping[str, Any]) -> li
             and (not creator or creator in (t.created_by.name, t.created_by.username))]
 
 
-def select(query: ListQuery, caller: Caller, assistants: Sequence[Assistant],
-           templates: Sequence[Assistant], *, apply_filters: bool = True) -> dict[str, Any]:
-    """One page: ``{"data": [...], "pagination": {page, per_page, total, pages}}`` (``apply_filters=False``: the
-    contract break that ignores ``filters``)."""
+def matching(query: ListQuery, caller: Caller, assistants: Sequence[Assistant], templates: Sequence[Assistant], *,
+             apply_filters: bool = True) -> list[Assistant]:
+    """Every assistant of the query's scope that its filters match, in the query's order (``apply_filters=False``:
+    the contract break that ignores ``filters``)."""
     filters = query.filters if apply_filters else {}
     if query.scope == "templates":
-        chosen = _templates(templates, filters)
+        return _templates(templates, filters)
+    if query.scope == "project_with_marketplace":
+        chosen = [a for a in assistants if _project_with_marketplace(a, filters, caller)]
+    else:
+        chosen = [a for a in assistants if _in_scope(a, query.scope, caller) and _matches(a, filters)]
+    return _ordered(chosen, dataclasses.replace(query, filters=filters))
+
+
+def page_of(query: ListQuery, chosen: Sequence[Assistant], caller: Caller) -> dict[str, Any]:
+    """The answer: ``{"data": [one page of items], "pagination": {page, per_page, total, pages}}``."""
+    if query.scope == "templates":
         render: Callable[[Assistant], dict[str, Any]] = lambda t: template_json(t, caller)  # noqa: E731
     else:
-        if query.scope == "project_with_marketplace":
-            chosen = [a for a in assistants if _project_with_marketplace(a, filters, caller)]
-        else:
-            chosen = [a for a in assistants if _in_scope(a, query.scope, caller) and _matches(a, filters)]
-        chosen = _ordered(chosen, dataclasses.replace(query, filters=filters))
         render = (lambda a: a.minimal(caller)) if query.minimal else (lambda a: a.full(caller))
     start = query.page * query.per_page
     return {"data": [render(a) for a in chosen[start:start + query.per_page]],

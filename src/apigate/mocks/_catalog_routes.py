@@ -19,8 +19,7 @@ takes the first route that matches path and method, else answers 405 for the fir
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Final, Protocol
 
 from starlette.requests import Request
@@ -28,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from apigate.mocks._assistant_query import InvalidFilters, parse_list_query, select
+from apigate.mocks._assistant_query import InvalidFilters, matching, page_of, parse_list_query
 from apigate.mocks._caller import Caller
 from apigate.mocks._catalog import (
     ASSISTANTS,
@@ -51,8 +50,6 @@ from apigate.mocks.settings import MockSettings
 
 __all__ = ["CodemieService", "assistant_routes", "neighbour_routes"]
 
-ACCESS_DENIED: Final = "You do not have the necessary permissions to view this entity."
-ACCESS_HELP: Final = "Ask the assistant's owner to share it with you."
 INVALID_FILTERS_HELP: Final = "Please check the filters and ensure they are in the correct format. "
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -62,6 +59,9 @@ class CodemieService(Protocol):
 
     settings: MockSettings
 
+    @property
+    def by_id(self) -> Mapping[str, Assistant]: ...
+
     def authenticate(self, scope: Scope) -> dict[str, Any] | Response: ...
 
     def error(self, status: int, message: str, details: Any, help_text: str | None = None) -> Response: ...
@@ -69,6 +69,8 @@ class CodemieService(Protocol):
     def invalid(self, exc: ValidationFailed) -> Response: ...
 
     def not_found(self, what: str, key: str, value: str) -> Response: ...
+
+    def access_denied(self) -> Response: ...
 
 
 def _authenticated(cm: CodemieService, answer: Callable[[Request, Caller], Response]) -> Handler:
@@ -93,7 +95,7 @@ def assistant_routes(cm: CodemieService) -> list[Route]:
 
     def detail(assistant: Assistant, caller: Caller) -> Response:
         if not assistant.readable_by(caller):
-            return cm.error(401, "Access denied", ACCESS_DENIED, ACCESS_HELP)
+            return cm.access_denied()
         return JSONAnswer(assistant.full(caller, detail=True))
 
     def index(request: Request, caller: Caller) -> Response:
@@ -104,13 +106,14 @@ def assistant_routes(cm: CodemieService) -> list[Route]:
         except ValidationFailed as exc:
             return cm.invalid(exc)
         except InvalidFilters as exc:
-            if settings.broken("codemie.assistants.filters_500") and _is_json(params["filters"]):
+            if exc.not_an_object and settings.broken("codemie.assistants.filters_500"):
                 return cm.error(500, "Internal Server Error", "'list' object has no attribute 'get'", None)
             return cm.error(400, "Invalid filters", str(exc), INVALID_FILTERS_HELP)
         if query.page < 0:  # only with the negative_page_500 break: the real server's answer
             return cm.error(500, "Internal Server Error", "OFFSET must not be negative", None)
-        body = select(query, caller, ASSISTANTS, TEMPLATES,
-                      apply_filters=not settings.broken("codemie.assistants.filters_ignored"))
+        chosen = matching(query, caller, ASSISTANTS, TEMPLATES,
+                          apply_filters=not settings.broken("codemie.assistants.filters_ignored"))
+        body = page_of(query, chosen, caller)
         if settings.broken("codemie.assistants.pagination"):
             del body["pagination"]
         return JSONAnswer(body)
@@ -118,15 +121,15 @@ def assistant_routes(cm: CodemieService) -> list[Route]:
     def creators(request: Request, caller: Caller) -> Response:
         scope = request.query_params.get("scope", "visible_to_user")
         try:
-            query = parse_list_query({"scope": scope, "per_page": str(len(ASSISTANTS) + len(TEMPLATES))})
+            query = parse_list_query({"scope": scope})
         except ValidationFailed as exc:
             return cm.invalid(exc)
-        people = {a["created_by"]["id"]: a["created_by"] for a in select(query, caller, ASSISTANTS, TEMPLATES)["data"]}
+        people = {a.created_by.id: a.created_by.ref() for a in matching(query, caller, ASSISTANTS, TEMPLATES)}
         return JSONAnswer(list(people.values()))
 
     def by_id(request: Request, caller: Caller) -> Response:
         assistant_id: str = request.path_params["assistant_id"]
-        assistant = next((a for a in ASSISTANTS if a.id == assistant_id), None)
+        assistant = cm.by_id.get(assistant_id)
         return cm.not_found("id", "id", assistant_id) if assistant is None else detail(assistant, caller)
 
     def by_slug(request: Request, caller: Caller) -> Response:
@@ -206,10 +209,3 @@ def neighbour_routes(cm: CodemieService) -> list[Route]:
         Route("/v1/user", _authenticated(cm, user), methods=["GET"]),
     ]
 
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True

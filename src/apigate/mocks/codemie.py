@@ -185,6 +185,11 @@ class _CodeMie:
             return JSONAnswer({"detail": exc.errors}, status_code=422)
         return JSONAnswer({"error": {"message": str(exc), "details": exc.errors}}, status_code=422)
 
+    def access_denied(self) -> Response:
+        """No read access to the assistant: 401 (not 403), as the real server answers."""
+        return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
+                          "Ask the assistant's owner to share it with you.")
+
     def not_found(self, what: str, key: str, value: str) -> Response:
         return self.error(404, "Assistant not found", f"No assistant found with the {key} '{value}'.",
                           "Check the assistant " + what + ".")
@@ -271,8 +276,7 @@ class _CodeMie:
 
     def refuse(self, assistant: Assistant, ask: ChatRequest, claims: Mapping[str, Any]) -> Response | None:
         if not assistant.readable_by(Caller.from_claims(claims)):
-            return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
-                              "Ask the assistant's owner to share it with you.")
+            return self.access_denied()
         if ask.version is not None and ask.version not in assistant.versions:
             return self.error(404, "Version not found",
                               f"Version {ask.version} of assistant '{assistant.id}' does not exist.",
