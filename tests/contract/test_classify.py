@@ -257,3 +257,13 @@ def test_cases_malformed_at_the_http_level_are_not_sent() -> None:
     fine = Case(Operation("GET", "/v1/llm_models"), headers={"X-Trace": "1"})
     broken = Case(Operation("GET", "/v1/llm_models"), headers={"|;": "x", "content-length": "HWj6JXwK"})
     assert _sendable(None, fine) and not _sendable(None, broken)
+
+
+def test_a_json_query_parameter_is_judged_by_its_content_schema() -> None:
+    codemie = Classifier(load_contract("codemie"))
+    if not codemie.assumptions.marks:
+        pytest.skip("the CodeMie contract marks no assumptions")
+    for filters, severity in (({"search": 5}, Severity.ASSUMPTION), ({"categories": 5}, Severity.ASSUMPTION),
+                              ([1], Severity.FAILURE)):  # the value types are assumed; "an object" is documented
+        case, response = exchange("GET", "/v1/assistants", 200, {"data": []}, query={"filters": json.dumps(filters)})
+        assert codemie.schemathesis("codemie", "negative_data_rejection", case, response).severity is severity

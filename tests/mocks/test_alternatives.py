@@ -12,7 +12,7 @@ import pytest
 from apigate.config import DEMO
 from apigate.mocks.settings import ALTERNATIVES
 
-from ._asgi import ORIGIN, ASGIClient
+from ._asgi import CODEMIE, ORIGIN, ASGIClient, password_token
 from .test_basejump import BASE, CONNECTION, UNKNOWN, bearer, key, make, ok, user
 
 Probe = Callable[[ASGIClient], httpx.Response]
@@ -44,6 +44,13 @@ def _mismatch(bj: ASGIClient) -> httpx.Response:
     return bj.post(f"{BASE}/auth/access_token/", params={"user_uuid": other.user_uuid}, headers=bearer(me.refresh))
 
 
+def _assistants(mock: ASGIClient) -> httpx.Response:
+    token = password_token(mock)
+    return mock.get(f"{CODEMIE}/v1/assistants", params={"page": "-1", "per_page": "0",
+                                                         "filters": '{"search": 5, "is_global": "yes"}'},
+                    headers={"Authorization": f"Bearer {token}"})
+
+
 def _join(bj: ASGIClient) -> httpx.Response:
     me = user(bj)
     team = ok(me.post("/account/team/", params={"team_name": "t"}))["team_uuid"]
@@ -56,6 +63,8 @@ CASES: dict[str, tuple[Probe, Callable[[httpx.Response], bool], Callable[[httpx.
         lambda bj: bj.request("TRACE", f"{DEMO.keycloak_prefix}/realms/{DEMO.realm}/protocol/openid-connect/token"),
         lambda r: r.status_code == 405 and r.json() != {"detail": "Method Not Allowed"},
         lambda r: r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"} and "allow" in r.headers),
+    "codemie.lenient_list_query": (_assistants, lambda r: r.status_code == 422,
+                                   lambda r: r.status_code == 200 and r.json()["pagination"]["page"] == 0),
     "basejump.empty_names": (
         lambda bj: bj.post(f"{BASE}/account/user/", params={"username": "", "role": "MEMBER"}, headers=key()),
         lambda r: r.status_code == 422, lambda r: r.status_code == 200),

@@ -190,3 +190,10 @@ def test_relax_removes_a_marked_union_but_not_the_parts_of_an_object() -> None:
     schemas = relax(document)["components"]["schemas"]
     assert "anyOf" not in schemas["U"]
     assert "type" not in schemas["O"] and schemas["O"]["properties"] == {"a": {"type": "string"}}
+
+
+def test_relax_applies_nested_marks_before_the_mark_that_removes_them() -> None:
+    inner = {"type": "object", "additionalProperties": False, MARK: "operators guessed"}
+    document = {"openapi": "3.1.0", "components": {"schemas": {"D": {"anyOf": [{"type": "null"}, inner],
+                                                                      MARK: "types guessed"}}}}
+    assert relax(document)["components"]["schemas"]["D"] == {MARK: "types guessed"}

@@ -232,7 +232,9 @@ def _resolve(document: dict[str, Any], node: Any) -> Any:
 def relax(document: dict[str, Any], marks: list[Mark] | None = None) -> dict[str, Any]:
     """A copy of ``document`` with every assumed constraint removed (see the module's docstring)."""
     out = copy.deepcopy(document)
-    for mark in marks if marks is not None else find_marks(document):
+    found = marks if marks is not None else find_marks(document)
+    # the deepest first: a mark inside an anyOf is applied before a mark beside it removes the anyOf
+    for mark in sorted(found, key=lambda m: -m.pointer.count("/")):
         node = _node(out, mark.pointer)
         if mark.kind == "schema":
             for keyword in list(node):

@@ -149,6 +149,13 @@ def _parse_body(raw: Any, content_type: str | None) -> tuple[bool, Any]:
     return False, None
 
 
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _wire_readings(values: list[str]) -> list[Any]:
     """What a server may read from a parameter sent as text: the text, a number, a boolean, JSON, a list."""
     def scalars(text: str) -> list[Any]:
@@ -226,8 +233,11 @@ class _Judge:
                 if param.get("required"):
                     problems.append((f"{label} is missing", [], param))
                 continue
-            schema = self.contract.resolve(param.get("schema") or {})
-            found = self.least_errors(schema, _wire_readings(values))
+            schema, readings = self.contract.resolve(param.get("schema") or {}), _wire_readings(values)
+            if "content" in param:  # a serialized value, e.g. a JSON text
+                schema = _media_schema(self.contract, param["content"], "application/json") or {}
+                readings = [_json_or_text(v) for v in values] if len(values) > 1 else [_json_or_text(values[0])]
+            found = self.least_errors(schema, readings)
             if found:
                 problems.append((label, found, param))
         body = self.contract.resolve(op.definition.get("requestBody") or {})
