@@ -267,3 +267,13 @@ def test_a_json_query_parameter_is_judged_by_its_content_schema() -> None:
                               ([1], Severity.FAILURE)):  # the value types are assumed; "an object" is documented
         case, response = exchange("GET", "/v1/assistants", 200, {"data": []}, query={"filters": json.dumps(filters)})
         assert codemie.schemathesis("codemie", "negative_data_rejection", case, response).severity is severity
+
+
+def test_a_number_below_an_assumed_minimum_names_the_assumption() -> None:
+    codemie = Classifier(load_contract("codemie"))
+    if not codemie.assumptions.marks:
+        pytest.skip("the CodeMie contract marks no assumptions")
+    case, response = exchange("GET", "/v1/assistants", 200, {"data": []}, query={"per_page": "0"})
+    classification = codemie.schemathesis("codemie", "negative_data_rejection", case, response)
+    assert classification.severity is Severity.ASSUMPTION and "minimum: the server declares no bound" in \
+        classification.note

@@ -192,12 +192,17 @@ class _Judge:
         return [(schema, error) for error in self.contract.validator(schema).iter_errors(instance)]
 
     def least_errors(self, schema: Any, readings: list[Any]) -> list[tuple[Any, Any]]:
+        """The errors of the reading the server most likely made: none if any reading is valid, else the fewest,
+        and of those the one that got the type right ("0" read as the integer 0, then below a minimum)."""
+        def rank(found: list[tuple[Any, Any]]) -> tuple[int, int]:
+            return len(found), sum(1 for _, error in found if error.validator == "type")
+
         best: list[tuple[Any, Any]] | None = None
         for value in readings:
             found = self.errors(schema, value)
             if not found:
                 return []
-            if best is None or len(found) < len(best):
+            if best is None or rank(found) < rank(best):
                 best = found
         return best or []
 
