@@ -4,8 +4,8 @@ A constraint that no public document or observed server states is an assumption,
 
 * on a **schema object**: ``x-apigate-assumed: "<why>"`` — the validation keywords of that object itself (``type``,
   ``enum``, ``format``, ``pattern``, ``minLength``, ``required``, ``additionalProperties``, a ``$ref`` or an
-  ``anyOf`` beside the mark, ...; not the keywords inside its ``properties`` or ``items``) are assumed; ``{why: "<why>", keywords: [minLength]}`` limits the mark
-  to the listed keywords;
+  ``anyOf`` beside the mark, ...; not the keywords inside its ``properties`` or ``items``) are assumed;
+  ``{why: "<why>", keywords: [minLength]}`` limits the mark to the listed keywords;
 * on a **parameter**: its ``required`` and its schema are assumed;
 * on a **response** (one status under ``responses``, or a response component): answering with that status in that
   situation is assumed — another status of the same class (4xx for 4xx) is then a warning, not a failure;
@@ -73,10 +73,6 @@ class Mark:
 
     def covers(self, keyword: str) -> bool:
         return self.kind != "schema" or (keyword in RELAXABLE and (self.keywords is None or keyword in self.keywords))
-
-    def describe(self) -> str:
-        what = f" ({', '.join(sorted(self.keywords))})" if self.keywords else ""
-        return f"{self.pointer}{what}: {self.why}"
 
 
 def _places(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -18,7 +18,7 @@ from apigate.contract.results import ApiResult, ContractResult, Finding, Operati
 from apigate.redact import redact
 from apigate.verdict import Severity
 
-__all__ = ["render_junit", "render_text", "replay_hint", "summary_document", "write_reports"]
+__all__ = ["render_junit", "render_text", "summary_document", "write_reports"]
 
 
 def _status(op: OperationResult) -> str:
@@ -35,7 +35,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
-def replay_hint(seed: int | None, apis: Sequence[str] = ()) -> str:
+def _replay_hint(seed: int | None, apis: Sequence[str] = ()) -> str:
     """``seed 42 (replay: apigate contract --api basejump --seed 42)``."""
     if seed is None:
         return ""
@@ -50,6 +50,7 @@ def _finding_lines(f: Finding, first: str, indent: str) -> list[str]:
         lines.append(f"{indent}{'accepted: ' if f.severity is Severity.KNOWN else ''}{f.note}")
     lines += [f"{indent}{line}" for line in f.curl.splitlines()]
     return lines
+
 
 _SECTIONS: tuple[tuple[str, tuple[Severity, ...]], ...] = (
     ("warnings — assumed constraints and HTTP-layer answers (they fail only a --strict run)",
@@ -110,7 +111,7 @@ def _verdict_line(result: ContractResult) -> str:
         counts.insert(0, _plural(len(failing), "failing check"))
     verdict = ("FAILED" if failing else "PASSED") + (f" ({', '.join(counts)})" if counts else "")
     seed = result.settings.get("seed")
-    hint = replay_hint(seed if isinstance(seed, int) else None, result.settings.get("apis") or ())
+    hint = _replay_hint(seed if isinstance(seed, int) else None, result.settings.get("apis") or ())
     return f"contract: {verdict} in {result.duration_s:.1f}s" + (f" — {hint}" if hint else "")
 
 
