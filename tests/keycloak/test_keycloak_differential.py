@@ -136,6 +136,8 @@ probe("text/plain body")(lambda s: s.http.post(s.target.token_url, content=str(h
                                                headers={"Content-Type": "text/plain"}))
 probe("multipart form body")(lambda s: s.http.post(s.target.token_url, data=PASSWORD,
                                                    files={"note": ("note.txt", b"x")}))
+probe("multipart content type without a boundary")(lambda s: s.http.post(
+    s.target.token_url, content=str(httpx.QueryParams(PASSWORD)), headers={"Content-Type": "multipart/form-data"}))
 probe("no body")(lambda s: s.http.post(s.target.token_url))
 
 

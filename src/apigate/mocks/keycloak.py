@@ -436,13 +436,13 @@ def _service_account_claims(client: Client) -> dict[str, Any]:
 
 
 class _MultipartForm(Exception):
-    """Keycloak fails a multipart/form-data token request with a 500 (the body is not read as a form)."""
+    """Keycloak fails a multipart/form-data body (with a boundary) with a 500 ``unknown_error``."""
 
 
 async def _form(request: Request) -> _Form:
     """The urlencoded form (what Keycloak reads); any other body is no form at all."""
     content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("multipart/form-data"):
+    if content_type.startswith("multipart/form-data") and "boundary=" in content_type:
         raise _MultipartForm
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return _Form({})
