@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apigate.config import KeycloakTarget
+from apigate.config import ENV_VARS, KeycloakTarget
 from apigate.mocks import MockProcess
 from apigate.mocks.settings import MockSettings
 
@@ -56,3 +59,25 @@ def mock_keycloak() -> Iterator[KeycloakTarget]:
                             refresh_token_lifetime_s=realm["ssoSessionIdleTimeout"])
     with MockProcess(settings) as server:
         yield KeycloakTarget(server.urls["keycloak"], realm["realm"], live=False)
+
+
+@dataclass(frozen=True)
+class Completed:
+    code: int
+    output: str
+
+
+@pytest.fixture
+def apigate(keycloak: KeycloakTarget, tmp_path: Path) -> Callable[..., Completed]:
+    """``apigate ARGS`` in a subprocess, with ``APIGATE_KEYCLOAK_URL``/``_REALM`` naming the Keycloak under test and
+    no other ``APIGATE_*`` variable: CodeMie and Basejump are the embedded mock, logins use the test realm's demo
+    accounts."""
+
+    def run(*args: str, timeout: float = 600) -> Completed:
+        env = {k: v for k, v in os.environ.items() if k not in ENV_VARS and k != "APIGATE_CONFIG"}
+        env.update(APIGATE_KEYCLOAK_URL=keycloak.url, APIGATE_KEYCLOAK_REALM=keycloak.realm)
+        proc = subprocess.run([sys.executable, "-m", "apigate", *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=timeout, check=False)
+        return Completed(proc.returncode, proc.stdout + proc.stderr)
+
+    return run
