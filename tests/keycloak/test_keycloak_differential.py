@@ -33,6 +33,7 @@ PASSWORD: Final = {"grant_type": "password", **PUBLIC, "username": "demo", "pass
 OPENID: Final = {**PASSWORD, "scope": "openid"}
 CLIENT_CREDENTIALS: Final = {"grant_type": "client_credentials", **CONFIDENTIAL}
 
+MAX_EXPIRY_WAIT_S: Final = 60.0  # the test realm's sessions last 20 s
 # probe name -> why the mock answers differently on purpose (the test requires that it still does)
 DELIBERATE: Final[dict[str, str]] = {
     "POST on the discovery document": (
@@ -305,7 +306,10 @@ def test_expired_tokens_are_refused_alike(sides: tuple[Side, Side], aged_tokens:
     """Refresh and userinfo with tokens past their lifetime (issued when the module started)."""
     expiry = max(jwt.decode(tokens["refresh_token"], options={"verify_signature": False})["exp"]
                  for tokens in aged_tokens.values())
-    time.sleep(max(0.0, expiry + 1.0 - time.time()))  # the tokens' own expiry is what is under test
+    wait = expiry + 1.0 - time.time()
+    assert wait <= MAX_EXPIRY_WAIT_S, (f"refresh tokens expire in {wait:.0f} s: import the realm file as it is "
+                                       "(10 s access tokens, 20 s sessions)")
+    time.sleep(max(0.0, wait))  # the tokens' own expiry is what is under test
     answers = {}
     for side in sides:
         tokens = aged_tokens[side.name]

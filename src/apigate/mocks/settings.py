@@ -34,7 +34,7 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.validation.lax": "top_k of a wrong type or null is accepted instead of 422",
     # Keycloak
     "keycloak.token.no_expires_in": "token responses omit expires_in",
-    "keycloak.error.status": "a wrong password answers 403 instead of 401",
+    "keycloak.error.status": "a wrong password answers 403 instead of 400 (Keycloak 26; older versions: 401)",
     "keycloak.error.body": "token errors answer a plain-text body",
     "keycloak.jwks.wrong_key": "the JWKS publishes a key other than the signing key",
     "keycloak.public_client_cc": "client_credentials on a public client issues a token",
