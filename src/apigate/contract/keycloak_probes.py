@@ -138,7 +138,7 @@ def probe_keycloak(prober: Prober, target: Target, supply: TokenSupply | None = 
              "invalid_client", None),
             ("keycloak.client_without_service_account", {"grant_type": "client_credentials",
                                                          **NO_SERVICE_ACCOUNT_CLIENT},
-             (400, 401), "unauthorized_client", "Client not enabled to retrieve service account"),
+             (401,), "unauthorized_client", "Client not enabled to retrieve service account"),
         ]
     for name, form, statuses, error, description in rows:
         prober.check(TOKEN_OP, name, lambda form=form: post(form),  # type: ignore[misc]
@@ -258,7 +258,14 @@ def _logged_out_refresh_token(prober: Prober, target: Target, login: dict[str, s
 
 
 def _probe_userinfo_scope(prober: Prober, target: Target, login: dict[str, str]) -> None:
-    """A valid access token without the ``openid`` scope: 403 ``insufficient_scope`` (Keycloak 20+)."""
+    """A valid access token without the ``openid`` scope: 403 ``insufficient_scope`` with a Bearer challenge
+    (observed on Keycloak 26), or the claims (older versions served such tokens)."""
+    refused = _bearer_refusal(prober, 403, "insufficient_scope")
+
+    def judge(exchange: Exchange) -> None:
+        if exchange.status == 200 and "sub" in _ok_json(exchange):
+            return
+        refused(exchange)
 
     def ask() -> Exchange:
         issued = prober.send("POST", target.keycloak.token_url, form=login, headers={"Accept": "application/json"})
@@ -269,8 +276,7 @@ def _probe_userinfo_scope(prober: Prober, target: Target, login: dict[str, str])
         Secret(token)
         return prober.send("GET", target.keycloak.userinfo_url, headers={"Authorization": f"Bearer {token}"})
 
-    prober.check(USERINFO_OP, "keycloak.userinfo_without_openid_scope", ask,
-                 _bearer_refusal(prober, 403, "insufficient_scope"))
+    prober.check(USERINFO_OP, "keycloak.userinfo_without_openid_scope", ask, judge)
 
 
 def _login_form(target: Target) -> dict[str, str]:
