@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.error
@@ -73,6 +74,10 @@ def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (cache / kcs.VERSION / "built-with").write_text(" ".join(kcs.BUILD_OPTIONS) + "\n")
     monkeypatch.setenv("APIGATE_KEYCLOAK_CACHE", str(cache))
     monkeypatch.setenv("STANDIN_PYTHON", sys.executable)
+    runs = tmp_path / "runs"  # each run's home, also when a killed helper cannot remove it
+    runs.mkdir()
+    monkeypatch.setenv("TMPDIR", str(runs))
+    monkeypatch.setattr(tempfile, "tempdir", str(runs))
     monkeypatch.delenv("APIGATE_KEYCLOAK_URL", raising=False)
     return home
 
