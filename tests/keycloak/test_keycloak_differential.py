@@ -111,8 +111,9 @@ probe("wrong client secret")(lambda s: s.token({**CLIENT_CREDENTIALS, "client_se
 probe("missing client secret")(lambda s: s.token({"grant_type": "client_credentials", "client_id": "api-demo"}))
 probe("password grant, public client without direct access grants")(
     lambda s: s.token({**PASSWORD, "client_id": "codemie-ui"}))
+probe("password grant, confidential client")(lambda s: s.token({**PASSWORD, **CONFIDENTIAL}))
 probe("password grant, confidential client without direct access grants")(
-    lambda s: s.token({**PASSWORD, **CONFIDENTIAL}))
+    lambda s: s.token({**PASSWORD, "client_id": "api-no-direct-access", "client_secret": "no-direct-secret"}))
 probe("wrong password")(lambda s: s.token({**PASSWORD, "password": "wrong"}))
 probe("unknown username")(lambda s: s.token({**PASSWORD, "username": "apigate-no-such-user"}))
 probe("no username")(lambda s: s.token({k: v for k, v in PASSWORD.items() if k != "username"}))

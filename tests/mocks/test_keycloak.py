@@ -120,8 +120,8 @@ ERROR_ROWS = [
      "unauthorized_client", "Invalid client or Invalid client credentials"),
     ("no direct access grants", {**PASSWORD, "client_id": "codemie-ui"}, 400, "unauthorized_client",
      "Client not allowed for direct access grants"),
-    ("no direct access grants, confidential", {**PASSWORD, **{k: v for k, v in CLIENT_CREDENTIALS.items()
-                                                             if k != "grant_type"}}, 400, "unauthorized_client",
+    ("no direct access grants, confidential", {**PASSWORD, "client_id": "api-no-direct-access",
+                                               "client_secret": "no-direct-secret"}, 400, "unauthorized_client",
      "Client not allowed for direct access grants"),
     ("wrong password", {**PASSWORD, "password": "wrong"}, 400, "invalid_grant", "Invalid user credentials"),
     ("missing password", {k: v for k, v in PASSWORD.items() if k != "password"}, 400, "invalid_grant",

@@ -38,7 +38,7 @@ USERINFO_OP: Final = "GET /realms/{realm}/protocol/openid-connect/userinfo"
 SUCCESS_KEYS: Final = ("access_token", "expires_in", "refresh_expires_in", "token_type", "not-before-policy", "scope")
 # the test realm's (and the embedded mock's) accounts besides the demo user and clients
 DISABLED_USER: Final = {"username": "disabled", "password": "disabled-password"}
-NO_DIRECT_ACCESS_CLIENT: Final = "codemie-ui"
+NO_DIRECT_ACCESS_CLIENT: Final = {"client_id": "api-no-direct-access", "client_secret": "no-direct-secret"}
 DISABLED_CLIENT: Final = {"client_id": "api-disabled", "client_secret": "disabled-secret"}
 NO_SERVICE_ACCOUNT_CLIENT: Final = {"client_id": "api-no-service-account", "client_secret": "no-sa-secret"}
 FORM: Final = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
@@ -131,7 +131,7 @@ def probe_keycloak(prober: Prober, target: Target, supply: TokenSupply | None = 
         rows += [
             ("keycloak.disabled_user", {"grant_type": "password", "client_id": DEMO.public_client, **DISABLED_USER},
              (400,), "invalid_grant", "Account disabled"),
-            ("keycloak.no_direct_access_grants", {"grant_type": "password", "client_id": NO_DIRECT_ACCESS_CLIENT,
+            ("keycloak.no_direct_access_grants", {"grant_type": "password", **NO_DIRECT_ACCESS_CLIENT,
                                                   "username": DEMO.username, "password": DEMO.password},
              (400,), "unauthorized_client", "Client not allowed for direct access grants"),
             ("keycloak.disabled_client", {"grant_type": "client_credentials", **DISABLED_CLIENT}, (401,),

@@ -96,8 +96,8 @@ CLIENTS: Final[Mapping[str, Client]] = {
     c.client_id: c
     for c in (
         Client(DEMO.public_client),  # the SDK's public client
-        Client(DEMO.confidential_client, secret=DEMO.client_secret, direct_access=False, service_account=True,
-               applications=("demo",)),
+        Client(DEMO.confidential_client, secret=DEMO.client_secret, service_account=True, applications=("demo",)),
+        Client("api-no-direct-access", secret="no-direct-secret", direct_access=False, service_account=True),
         Client("codemie-ui", direct_access=False),  # browser login only
         Client("api-disabled", secret="disabled-secret", enabled=False, direct_access=False, service_account=True),
         Client("api-no-service-account", secret="no-sa-secret", direct_access=False),
