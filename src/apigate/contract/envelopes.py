@@ -7,7 +7,8 @@
 * Keycloak: ``{"error": str, "error_description": str}``; an unknown realm (``{"error": "Realm does not exist"}``)
   and its JAX-RS routing answers (``{"error": "HTTP 404 Not Found"}``, ``"HTTP 405 Method Not Allowed"``) carry no
   description. A bearer-protected endpoint (userinfo) refuses a token as RFC 6750 §3 says: 401/403 with a
-  ``WWW-Authenticate: Bearer ... error="..."`` challenge and, since Keycloak 20-something, an empty body.
+  ``WWW-Authenticate: Bearer ... error="..."`` challenge; Keycloak 26 sends no body with it (older versions: the
+  OAuth error as JSON).
 * Basejump (FastAPI): ``{"detail": str}`` or the validation list ``{"detail": [{loc, msg, type}, ...]}``.
 """
 
