@@ -144,6 +144,15 @@ def free_port() -> int:
         return port
 
 
+def answers(url: str) -> bool:
+    """``GET url`` answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=2.0) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def _die_with_parent() -> None:
     """In the child before exec: its own process group, and SIGTERM when the parent dies (Linux)."""
     os.setsid()
@@ -227,7 +236,7 @@ class KeycloakServer:
             )
         probe = f"{self.url}/realms/{self.realm}/.well-known/openid-configuration"
         deadline = started + START_TIMEOUT_S
-        while not self._answers(probe):
+        while not answers(probe):
             code = self.process.poll()
             if code is not None:
                 raise KeycloakError(f"Keycloak exited with {code} while starting:\n{_tail(log)}")
@@ -236,14 +245,6 @@ class KeycloakServer:
             time.sleep(0.25)  # readiness poll of another process
         self.startup_s = time.monotonic() - started
         self.rss_kb, _ = _group_rss_kb(self.process.pid)
-
-    @staticmethod
-    def _answers(url: str) -> bool:
-        try:
-            with urllib.request.urlopen(url, timeout=2.0) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
 
     def stop(self) -> None:
         """SIGTERM to the server's process group, SIGKILL after the grace period; keep the log if asked."""

@@ -15,7 +15,7 @@ import base64
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
@@ -58,7 +58,6 @@ class Side:
     name: str
     target: KeycloakTarget
     http: httpx.Client
-    cache: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def oidc(self) -> str:

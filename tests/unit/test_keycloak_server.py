@@ -17,8 +17,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import ModuleType
 
@@ -82,14 +80,6 @@ def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2.0) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -114,7 +104,7 @@ def test_server_starts_with_the_realm_and_stops_its_whole_process_group(standin:
     try:
         assert server.url.startswith("http://127.0.0.1:") and server.url.endswith("/auth")
         assert server.environment() == {"APIGATE_KEYCLOAK_URL": server.url, "APIGATE_KEYCLOAK_REALM": "codemie-prod"}
-        assert _answers(f"{server.url}/realms/codemie-prod/.well-known/openid-configuration")  # realm file imported
+        assert kcs.answers(f"{server.url}/realms/codemie-prod/.well-known/openid-configuration")  # realm file imported
         pgid, home = server.process.pid, server._home
         assert os.getpgid(pgid) == pgid and pgid != os.getpgid(0)  # its own group
         assert (home / "lib").is_symlink() and not (home / "bin").is_symlink()  # shared build, own bin/conf/data
@@ -152,7 +142,7 @@ def test_run_hands_the_server_to_the_command_and_stops_it(standin: Path, tmp_pat
     assert code == 7  # the command's exit code
     answer = json.loads(seen.read_text())
     assert answer["status"] == 200 and answer["realm"] == "codemie-prod"
-    assert not _answers(answer["url"] + "/realms/codemie-prod/.well-known/openid-configuration")
+    assert not kcs.answers(answer["url"] + "/realms/codemie-prod/.well-known/openid-configuration")
 
 
 def test_run_against_a_configured_server_starts_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -173,10 +163,10 @@ def test_keycloak_is_stopped_when_the_helper_is_terminated_or_killed(standin: Pa
         line = helper.stderr.readline()  # "keycloak: Keycloak <version> at <url> (realm ...): ready in ..."
         url = line.split(" at ", 1)[1].split(" ", 1)[0]
         probe = f"{url}/realms/codemie-prod/.well-known/openid-configuration"
-        assert _answers(probe), line
+        assert kcs.answers(probe), line
         helper.send_signal(signum)
         assert helper.wait(timeout=30) == exit_code
-        assert _wait_until(lambda: not _answers(probe)), "the stand-in Keycloak outlived the helper"
+        assert _wait_until(lambda: not kcs.answers(probe)), "the stand-in Keycloak outlived the helper"
     finally:
         if helper.poll() is None:
             helper.kill()
