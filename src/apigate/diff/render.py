@@ -1,5 +1,12 @@
-"""Printing findings: ``text`` (one line per finding, grouped by severity, then a summary line), ``json`` and
-``markdown``. Every output passes through :func:`apigate.redact.redact`."""
+"""Printing findings grouped by cause (:mod:`apigate.diff.group`): ``text`` (for a terminal or a CI log), ``json``
+(every change, effect and place, and the flat list of findings) and ``markdown`` (a pull-request comment: a summary
+table, the breaking changes, then the rest in a collapsed section). Every output passes through
+:func:`apigate.redact.redact`.
+
+A change is one place of the documents that changed (its cause: file, line, JSON pointer); its effects are the rules
+it triggers, each with one sentence saying what breaks for a client and the places of the API where a client meets
+it (text folds them after a few: "and 63 more"; JSON lists them all).
+"""
 
 from __future__ import annotations
 
@@ -8,72 +15,165 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Final
 
-from apigate.diff.model import SEVERITIES, Finding
+from apigate.diff.group import Change, Effect, group_findings
+from apigate.diff.model import Finding
+from apigate.diff.rules import SEVERITIES
 from apigate.redact import redact
 
 __all__ = ["FORMATS", "render", "summary_line"]
 
 FORMATS: Final = ("text", "json", "markdown")
+TEXT_PLACES: Final = 3  # places printed per change before "and N more"
+MARKDOWN_PLACES: Final = 20
 
 
-def _counts(findings: Sequence[Finding]) -> dict[str, int]:
+def _finding_counts(findings: Sequence[Finding]) -> dict[str, int]:
     counter = Counter(f.severity for f in findings)
     return {severity: counter.get(severity, 0) for severity in SEVERITIES}
 
 
+def _change_counts(changes: Sequence[Change]) -> dict[str, int]:
+    counter = Counter(c.severity for c in changes)
+    return {severity: counter.get(severity, 0) for severity in SEVERITIES}
+
+
+def _summary(changes: Sequence[Change], findings: int) -> str:
+    counts = _change_counts(changes)
+    grouped = f" ({findings} findings)" if findings != len(changes) else ""
+    return f"{len(changes)} change(s){grouped}: " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
+
+
 def summary_line(findings: Sequence[Finding]) -> str:
-    counts = _counts(findings)
-    return f"{len(findings)} change(s): " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
+    """``3 change(s) (130 findings): 1 breaking, 1 warning, 1 compatible``: changes (causes) by their worst
+    severity, and the findings they group when that is more."""
+    return _summary(group_findings(findings), len(findings))
 
 
 def _value(value: str | None) -> str:
     return "-" if value is None else value
 
 
-def _text(findings: Sequence[Finding], old: str, new: str) -> str:
+def _rule_text(effect: Effect) -> str:
+    return f"{effect.rule}, set by policy" if effect.by_policy else effect.rule
+
+
+def _source(change: Change) -> str:
+    cause = change.cause
+    return "" if cause is None else f"{cause.position} #{cause.pointer}"
+
+
+# -- text ---------------------------------------------------------------------------------------------------------------
+
+def _places_text(effect: Effect, indent: str) -> list[str]:
+    places = effect.places
+    if len(places) == 1:
+        return [f"{indent}at {places[0]}"]
+    operations = len(effect.operations)
+    lines = [f"{indent}at {len(places)} places" + (f" in {operations} operations:" if operations > 1 else ":")]
+    lines += [f"{indent}  {place}" for place in places[:TEXT_PLACES]]
+    if len(places) > TEXT_PLACES:
+        lines.append(f"{indent}  and {len(places) - TEXT_PLACES} more")
+    return lines
+
+
+def _text(changes: Sequence[Change], findings: int, old: str, new: str) -> str:
     lines = [f"diff {old} → {new}"]
     for severity in SEVERITIES:
-        group = [f for f in findings if f.severity == severity]
+        group = [c for c in changes if c.severity == severity]
         if not group:
             continue
         lines.append(f"{severity} ({len(group)}):")
-        lines.extend(
-            f"  {severity} [{f.rule}] {f.location}: {f.message} (old: {_value(f.old)}; new: {_value(f.new)})"
-            for f in group
-        )
-    lines.append(summary_line(findings))
+        for change in group:
+            lines.append(f"  {change.label}  ({_source(change)})" if change.cause else f"  {change.label}")
+            shared = len({tuple(e.places) for e in change.effects}) == 1
+            for effect in change.effects:
+                first = effect.first
+                lines.append(f"    {effect.severity} [{_rule_text(effect)}] {first.message} "
+                             f"(old: {_value(first.old)}; new: {_value(first.new)})")
+                lines.append(f"      {first.explanation}")
+                if not shared:
+                    lines += _places_text(effect, "      ")
+            if shared:
+                lines += _places_text(change.effects[0], "    ")
+    lines.append(_summary(changes, findings))
     return "\n".join(lines) + "\n"
 
 
-def _markdown(findings: Sequence[Finding], old: str, new: str) -> str:
-    def cell(text: str | None) -> str:
-        return _value(text).replace("|", "\\|").replace("\n", " ")
+# -- markdown -----------------------------------------------------------------------------------------------------------
 
-    lines = [f"## API diff: `{old}` → `{new}`", "", f"**{summary_line(findings)}**", ""]
-    for severity in SEVERITIES:
-        group = [f for f in findings if f.severity == severity]
-        if not group:
-            continue
-        lines += [f"### {severity.capitalize()} ({len(group)})", "",
-                  "| rule | location | change | old | new |", "|---|---|---|---|---|"]
-        lines += [
-            f"| `{f.rule}` | {cell(f.location)} | {cell(f.message)} | {cell(f.old)} | {cell(f.new)} |" for f in group
-        ]
-        lines.append("")
+def _cell(text: str | None) -> str:
+    return _value(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else f"``{text}``"
+
+
+def _markdown_change(index: int, change: Change) -> list[str]:
+    cause = change.cause
+    source = f" ({_code(cause.position)}, {_code('#' + cause.pointer)})" if cause is not None else ""
+    lines = [f"**{index}. {_code(change.label)}**{source}", ""]
+    for effect in change.effects:
+        first = effect.first
+        lines.append(f"- **{effect.severity}** {_code(_rule_text(effect))}: {first.message} "
+                     f"(old: {_code(_value(first.old))}, new: {_code(_value(first.new))}). {first.explanation}")
+    places = change.places
+    operations = len(change.operations)
+    lines += ["", f"<details><summary>{len(places)} place(s) in {operations} operation(s)</summary>", ""]
+    lines += [f"- {_code(place)}" for place in places[:MARKDOWN_PLACES]]
+    if len(places) > MARKDOWN_PLACES:
+        lines.append(f"- … and {len(places) - MARKDOWN_PLACES} more (`--format json` lists them all)")
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def _markdown(changes: Sequence[Change], findings: Sequence[Finding], old: str, new: str) -> str:
+    change_counts, finding_counts = _change_counts(changes), _finding_counts(findings)
+    lines = [f"## API diff: {_code(old)} → {_code(new)}", "", f"**{_summary(changes, len(findings))}**", "",
+             "| severity | changes | findings |", "|---|---:|---:|"]
+    lines += [f"| {s} | {change_counts[s]} | {finding_counts[s]} |" for s in SEVERITIES]
+    lines.append("")
+    breaking = [c for c in changes if c.severity == "breaking"]
+    if breaking:
+        lines += [f"### Breaking changes ({len(breaking)})", ""]
+        for index, change in enumerate(breaking, 1):
+            lines += _markdown_change(index, change)
+    rest = [c for c in changes if c.severity != "breaking"]
+    if rest:
+        lines += [f"<details><summary>Warnings and compatible changes ({len(rest)})</summary>", "",
+                  "| severity | rule | change | source | what it means for a client | places |",
+                  "|---|---|---|---|---|---:|"]
+        for change in rest:
+            source = change.cause.position if change.cause is not None else ""
+            for effect in change.effects:
+                first = effect.first
+                lines.append(f"| {effect.severity} | {_code(_rule_text(effect))} | {_cell(change.label)}: "
+                             f"{_cell(first.message)} | {_cell(source)} | {_cell(first.explanation)} | "
+                             f"{len(effect.findings)} |")
+        lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"
+
+
+# -- json -------------------------------------------------------------------------------------------------------------
+
+def _json(changes: Sequence[Change], findings: Sequence[Finding], old: str, new: str) -> str:
+    payload = {
+        "old": old,
+        "new": new,
+        "summary": _finding_counts(findings),
+        "changes_summary": {"changes": len(changes), **_change_counts(changes)},
+        "changes": [c.to_dict() for c in changes],
+        "findings": [f.to_dict() for f in findings],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
 def render(findings: Sequence[Finding], fmt: str, *, old: str, new: str) -> str:
+    changes = group_findings(findings)
     if fmt == "json":
-        payload = {
-            "old": old,
-            "new": new,
-            "summary": _counts(findings),
-            "findings": [f.to_dict() for f in findings],
-        }
-        text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+        text = _json(changes, findings, old, new)
     elif fmt == "markdown":
-        text = _markdown(findings, old, new)
+        text = _markdown(changes, findings, old, new)
     else:
-        text = _text(findings, old, new)
+        text = _text(changes, len(findings), old, new)
     return redact(text)
