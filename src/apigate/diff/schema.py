@@ -225,11 +225,26 @@ class SchemaComparer:
         elif not _covers(n.types, o.types):
             self._add(out, "", "response-property-type-narrowed", old, new, f"type {old} → {new}", self._node(n, "new"))
 
+    @staticmethod
+    def _accepts_null(shape: Shape, normalizer: Normalizer) -> bool | None:
+        """Whether a value may be null; None when the schema does not say (it allows any value). A union allows
+        null when it says so or one of its alternatives does."""
+        if shape.types is not None:
+            return shape.effective_nullable
+        if not shape.alternatives:
+            return None
+        if shape.nullable:
+            return True
+        alternatives = [normalizer.shape(a.raw) for a in shape.alternatives]
+        if any(a.types is None for a in alternatives):
+            return None
+        return any(a.effective_nullable for a in alternatives)
+
     def _nullability(self, o: Shape, n: Shape, ctx: Context, ignore_null: bool, out: Changes) -> None:
-        if ignore_null or o.types is None or n.types is None:
+        if ignore_null:
             return
-        was, now = o.effective_nullable, n.effective_nullable
-        if was == now:
+        was, now = self._accepts_null(o, self.old), self._accepts_null(n, self.new)
+        if was is None or now is None or was == now:
             return
         old, new = ("nullable", "not nullable") if was else ("not nullable", "nullable")
         if ctx == "request":
