@@ -34,32 +34,76 @@ _TIMEOUT = 15.0
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _LineLoader(_SafeLoader):  # type: ignore[misc]
-    """A safe YAML loader that records the line of every mapping and list it builds: ``lines[id(value)]`` is the
-    line of the key that introduces it (or of the list item)."""
+    """A safe YAML loader that builds plain dicts, lists and strings directly from the composed nodes (other
+    scalars and tags go through the safe constructor) and records the line of every mapping and list it builds:
+    ``lines[id(value)]`` is the line of the key that introduces it (or of the list item). The tag of a plain scalar
+    is resolved once per distinct value: a big document spells the same words thousands of times."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.lines: dict[int, int] = {}
+        self._tags: dict[str, str] = {}
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        mapping = super().construct_mapping(node, deep=deep)
-        built = self.constructed_objects
-        for key_node, value_node in node.value:
-            value = built.get(value_node)
-            if type(value) is dict or type(value) is list:
-                self.lines.setdefault(id(value), key_node.start_mark.line + 1)
-        return mapping
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.nodes.ScalarNode and implicit[0]:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = self._tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
 
-    def construct_sequence(self, node: Any, deep: bool = False) -> Any:
-        items = super().construct_sequence(node, deep=deep)
-        built = self.constructed_objects
-        for item_node in node.value:
-            if isinstance(item_node, yaml.nodes.CollectionNode):
-                value = built.get(item_node)
-                if type(value) is dict or type(value) is list:
-                    self.lines.setdefault(id(value), item_node.start_mark.line + 1)
-        return items
+    def load(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        built: dict[int, Any] = {}  # id(node) -> its value: aliases share it, recursive anchors end
+        lines = self.lines
+        scalar_node, mapping_node, sequence_node = yaml.nodes.ScalarNode, yaml.nodes.MappingNode, yaml.nodes.SequenceNode
+
+        def build(node: Any) -> Any:
+            kind = node.__class__
+            if kind is scalar_node:
+                return node.value if node.tag == _STR else self.construct_object(node, deep=True)
+            known = built.get(id(node))
+            if known is not None:
+                return known
+            if kind is mapping_node and node.tag == _MAP:
+                mapping: dict[Any, Any] = {}
+                built[id(node)] = mapping
+                if any(key.tag == _MERGE for key, _value in node.value):
+                    self.flatten_mapping(node)
+                for key_node, value_node in node.value:
+                    key = build(key_node)
+                    if key.__class__ is dict or key.__class__ is list:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                        )
+                    value = build(value_node)
+                    if value_node.__class__ is not scalar_node:
+                        lines.setdefault(id(value), key_node.start_mark.line + 1)
+                    mapping[key] = value
+                return mapping
+            if kind is sequence_node and node.tag == _SEQ:
+                items: list[Any] = []
+                built[id(node)] = items
+                for item_node in node.value:
+                    value = build(item_node)
+                    if item_node.__class__ is not scalar_node:
+                        lines.setdefault(id(value), item_node.start_mark.line + 1)
+                    items.append(value)
+                return items
+            value = self.construct_object(node, deep=True)  # !!set, !!omap, !!binary, ...
+            built[id(node)] = value
+            return value
+
+        return build(node)
 
 
 def is_url(source: str) -> bool:
@@ -251,7 +295,9 @@ def _unique_anchors(text: str) -> str | None:
 def _construct(text: str) -> tuple[Any, dict[int, int]]:
     loader = _LineLoader(text)
     try:
-        data = loader.get_single_data()
+        data = loader.load()
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply to be read") from None
     finally:
         loader.dispose()
     loader.lines.setdefault(id(data), 1)
