@@ -242,8 +242,8 @@ def _mark_text(mark: Any) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-def _yaml_error(exc: yaml.YAMLError, source: str) -> DocumentError:
-    """One line: the file, the line of the problem, and everything the parser said about it."""
+def _yaml_error(exc: yaml.YAMLError, source: str, text: str) -> DocumentError:
+    """One line: the file, the line of the problem, everything the parser said about it, and that line's text."""
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
     problem, problem_mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
     parts = []
@@ -256,8 +256,12 @@ def _yaml_error(exc: yaml.YAMLError, source: str) -> DocumentError:
         parts.append(note)
     reason = "; ".join(" ".join(part.split()) for part in parts) or " ".join(str(exc).split())
     mark = problem_mark if problem_mark is not None else context_mark
-    where = f", line {mark.line + 1}" if mark is not None else ""
-    return DocumentError(f"{source}{where}: not valid YAML or JSON: {reason}")
+    if mark is None:
+        return DocumentError(f"{source}: not valid YAML or JSON: {reason}")
+    lines = text.splitlines()
+    quoted = lines[mark.line].strip()[:80] if mark.line < len(lines) else ""
+    shown = f": {quoted!r}" if quoted else ""
+    return DocumentError(f"{source}, line {mark.line + 1}: not valid YAML or JSON: {reason}{shown}")
 
 
 def _unique_anchors(text: str) -> str | None:
@@ -311,13 +315,13 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[int, int]]:
     except yaml.composer.ComposerError as exc:
         renamed = _unique_anchors(text) if "duplicate anchor" in str(exc.context or "") else None
         if renamed is None:
-            raise _yaml_error(exc, source) from None
+            raise _yaml_error(exc, source, text) from None
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
+        raise _yaml_error(exc, source, text) from None
     try:
         return _construct(renamed)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
+        raise _yaml_error(exc, source, text) from None
 
 
 def _parse(text: str, source: str, document: Document) -> Any:
