@@ -53,6 +53,16 @@ def _value(value: str | None) -> str:
     return "-" if value is None else value
 
 
+def _values_text(finding: Finding, code: bool = False) -> str:
+    """`` (old: a; new: b)`` unless the message already says ``a → b``."""
+    old, new = _value(finding.old), _value(finding.new)
+    if f"{old} → {new}" in finding.message:
+        return ""
+    if code:
+        return f" (old: {_code(old)}, new: {_code(new)})"
+    return f" (old: {old}; new: {new})"
+
+
 def _rule_text(effect: Effect) -> str:
     return f"{effect.rule}, set by policy" if effect.by_policy else effect.rule
 
@@ -88,8 +98,7 @@ def _text(changes: Sequence[Change], findings: int, old: str, new: str) -> str:
             shared = len({tuple(e.places) for e in change.effects}) == 1
             for effect in change.effects:
                 first = effect.first
-                lines.append(f"    {effect.severity} [{_rule_text(effect)}] {first.message} "
-                             f"(old: {_value(first.old)}; new: {_value(first.new)})")
+                lines.append(f"    {effect.severity} [{_rule_text(effect)}] {first.message}{_values_text(first)}")
                 lines.append(f"      {first.explanation}")
                 if not shared:
                     lines += _places_text(effect, "      ")
@@ -115,8 +124,8 @@ def _markdown_change(index: int, change: Change) -> list[str]:
     lines = [f"**{index}. {_code(change.label)}**{source}", ""]
     for effect in change.effects:
         first = effect.first
-        lines.append(f"- **{effect.severity}** {_code(_rule_text(effect))}: {first.message} "
-                     f"(old: {_code(_value(first.old))}, new: {_code(_value(first.new))}). {first.explanation}")
+        lines.append(f"- **{effect.severity}** {_code(_rule_text(effect))}: {first.message}"
+                     f"{_values_text(first, code=True)}. {first.explanation}")
     places = change.places
     operations = len(change.operations)
     lines += ["", f"<details><summary>{len(places)} place(s) in {operations} operation(s)</summary>", ""]
