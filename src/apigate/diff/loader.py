@@ -143,19 +143,12 @@ class Document:
             pass
         if not ref.startswith("#"):
             raise DocumentError(f"{self.source}: unresolvable $ref {ref!r} (not a local reference)")
-        node: Any = self.data
         pointer = unquote(ref[1:])
-        if pointer:
-            if not pointer.startswith("/"):
-                raise DocumentError(f"{self.source}: unresolvable $ref {ref!r} (not a JSON pointer)")
-            for raw in pointer[1:].split("/"):
-                token = raw.replace("~1", "/").replace("~0", "~")
-                if isinstance(node, Mapping) and token in node:
-                    node = node[token]
-                elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                    node = node[int(token)]
-                else:
-                    raise DocumentError(f"{self.source}: unresolvable $ref {ref!r}")
+        if pointer and not pointer.startswith("/"):
+            raise DocumentError(f"{self.source}: unresolvable $ref {ref!r} (not a JSON pointer)")
+        node = _follow(self.data, pointer)
+        if node is _NOWHERE:
+            raise DocumentError(f"{self.source}: unresolvable $ref {ref!r}")
         self._cache[ref] = node
         return node
 
@@ -191,16 +184,25 @@ class Document:
         parsed = self._json_lines[file]
         if parsed is None:
             return None
-        node, lines = parsed
-        for raw in pointer.split("/")[1:]:
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return None
-        return lines.get(id(node), 1 if not pointer else None)
+        root, lines = parsed
+        node = _follow(root, pointer)
+        return None if node is _NOWHERE else lines.get(id(node))
+
+
+_NOWHERE: Any = object()
+
+
+def _follow(node: Any, pointer: str) -> Any:
+    """The node at a JSON pointer (``/a/b``; ``""`` is ``node`` itself) below ``node``, else ``_NOWHERE``."""
+    for raw in pointer.split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _NOWHERE
+    return node
 
 
 def fetch_text(url: str, *, timeout: float = _TIMEOUT, accept: str = "application/json, application/yaml;q=0.9, */*;q=0.5") -> str:
