@@ -13,7 +13,8 @@ under a new component name but unchanged yields no finding. A result that depend
 cycle) is not reused: the diff is the same with or without reuse.
 
 Unions: alternatives are paired by component name, then by discriminator value, then by fewest differences; the
-rest are removed or added. In a response, an alternative of a type the old value never had is a type change
+rest are removed or added, unless an alternative of the other side covers them (a response union of four object
+shapes where any object was promised adds nothing a client does not already handle). In a response, an alternative of a type the old value never had is a type change
 (breaking), one of a known type is a new alternative; in a request, a union replaced wholesale by alternatives of
 other types is a type change. Bounds, formats and patterns are compared only for the types both sides accept
 (``maxItems`` on a newly accepted array alternative is no narrowing of the old strings).
@@ -353,6 +354,14 @@ class SchemaComparer:
             raw = raw.parts[-1]
         return (raw, side) if raw is not None else (self._node(parent, side), side)
 
+    def _covered(self, old: Alternative, new: Alternative, ctx: Context) -> bool:
+        """A client sees nothing worse than compatible changes from ``old`` to ``new`` (in a response: ``new`` only
+        produces what ``old`` promised; in a request: ``new`` accepts what ``old`` accepted)."""
+        if old.tag is not None and new.tag is not None and old.tag != new.tag:
+            return False
+        changes = self.compare(old.raw, new.raw, ctx, ignore_null=True)
+        return all(RULES[change.rule].severity == "compatible" for _spath, change in changes)
+
     @staticmethod
     def _skipped(ctx: Context, raw: Any, normalizer: Normalizer) -> bool:
         """readOnly properties are not sent by clients, writeOnly ones not read by them."""
@@ -448,6 +457,12 @@ class SchemaComparer:
                       f"{', '.join(_named(a, label) for a, label in zip(olds, o_labels, strict=True))}",
                       self._node(n, "new"))
             return
+        # an alternative another one already covers is no change for a client: a response object of four shapes
+        # where any object was promised, a request object that a free-form object now accepts
+        if ctx == "response":
+            added = [j for j in added if not any(self._covered(olds[i], news[j], ctx) for i in range(len(olds)))]
+        else:
+            removed = [i for i in removed if not any(self._covered(olds[i], news[j], ctx) for j in range(len(news)))]
         for i in removed:
             kind = olds[i].kind
             self._add(out, f"/{kind}", f"{ctx}-alternative-removed", o_labels[i], None,
