@@ -42,6 +42,14 @@ class Effect:
         return RULES[self.rule].severity != self.severity
 
     @property
+    def explanation(self) -> str:
+        """What breaks for a client; a sentence about one operation speaks of all when the effect reaches several."""
+        first = self.first
+        if len(self.operations) > 1:
+            return first.explanation.replace(f"`{first.method.upper()} {first.path}`", "each of these operations")
+        return first.explanation
+
+    @property
     def places(self) -> list[str]:
         return [f.location for f in self.findings]
 
@@ -53,7 +61,7 @@ class Effect:
     def to_dict(self) -> dict[str, Any]:
         first = self.first
         return {"severity": first.severity, "rule": first.rule, "default_severity": RULES[first.rule].severity,
-                "old": first.old, "new": first.new, "message": first.message, "explanation": first.explanation,
+                "old": first.old, "new": first.new, "message": first.message, "explanation": self.explanation,
                 "operations": self.operations, "places": self.places}
 
 

@@ -99,7 +99,7 @@ def _text(changes: Sequence[Change], findings: int, old: str, new: str) -> str:
             for effect in change.effects:
                 first = effect.first
                 lines.append(f"    {effect.severity} [{_rule_text(effect)}] {first.message}{_values_text(first)}")
-                lines.append(f"      {first.explanation}")
+                lines.append(f"      {effect.explanation}")
                 if not shared:
                     lines += _places_text(effect, "      ")
             if shared:
@@ -125,7 +125,7 @@ def _markdown_change(index: int, change: Change) -> list[str]:
     for effect in change.effects:
         first = effect.first
         lines.append(f"- **{effect.severity}** {_code(_rule_text(effect))}: {first.message}"
-                     f"{_values_text(first, code=True)}. {first.explanation}")
+                     f"{_values_text(first, code=True)}. {effect.explanation}")
     places = change.places
     operations = len(change.operations)
     lines += ["", f"<details><summary>{len(places)} place(s) in {operations} operation(s)</summary>", ""]
@@ -157,7 +157,7 @@ def _markdown(changes: Sequence[Change], findings: Sequence[Finding], old: str, 
             for effect in change.effects:
                 first = effect.first
                 lines.append(f"| {effect.severity} | {_code(_rule_text(effect))} | {_cell(change.label)}: "
-                             f"{_cell(first.message)} | {_cell(source)} | {_cell(first.explanation)} | "
+                             f"{_cell(first.message)} | {_cell(source)} | {_cell(effect.explanation)} | "
                              f"{len(effect.findings)} |")
         lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"

@@ -141,3 +141,20 @@ def test_a_policy_that_changes_a_severity_is_shown(tmp_path: Any, capsys: pytest
     out = capsys.readouterr().out
     assert "breaking [response-enum-value-added, set by policy] value(s) added: cancelled" in out
     assert out.splitlines()[-1] == f"2 change(s) ({3 * OPERATIONS} findings): 2 breaking, 0 warning, 0 compatible"
+
+
+def test_a_shared_response_added_everywhere_is_one_change_about_every_operation() -> None:
+    old = _document()
+    new = copy.deepcopy(old)
+    new["components"]["responses"] = {"TooManyRequests": {"description": "slow down"}}
+    for item in new["paths"].values():
+        item["get"]["responses"]["429"] = {"$ref": "#/components/responses/TooManyRequests"}
+    findings = diff_documents(parse_document(json.dumps(old), "old.json"), parse_document(json.dumps(new), "new.json"))
+    [change] = group_findings(findings)
+    assert change.label == "response TooManyRequests"
+    assert change.cause is not None and change.cause.pointer == "/components/responses/TooManyRequests"
+    [effect] = change.effects
+    assert (effect.rule, len(effect.operations)) == ("response-status-added", OPERATIONS)
+    assert effect.explanation == "Nothing breaks for clients that handle unknown statuses: each of these operations may " \
+                                 "answer 429."
+    assert findings[0].explanation.startswith("Nothing breaks for clients that handle unknown statuses: `GET /runs")
