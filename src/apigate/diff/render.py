@@ -24,7 +24,10 @@ __all__ = ["FORMATS", "render", "summary_line"]
 
 FORMATS: Final = ("text", "json", "markdown")
 TEXT_PLACES: Final = 3  # places printed per change before "and N more"
-MARKDOWN_PLACES: Final = 20
+MARKDOWN_PLACES: Final = 10  # places listed per breaking change
+# a pull-request comment must stay short (GitHub refuses one over 65,536 characters): past this many characters,
+# the rest of the breaking changes and of the table is counted, not shown
+MARKDOWN_BUDGET: Final = 60_000
 
 
 def _finding_counts(findings: Sequence[Finding]) -> dict[str, int]:
@@ -142,23 +145,34 @@ def _markdown(changes: Sequence[Change], findings: Sequence[Finding], old: str, 
              "| severity | changes | findings |", "|---|---:|---:|"]
     lines += [f"| {s} | {change_counts[s]} | {finding_counts[s]} |" for s in SEVERITIES]
     lines.append("")
+    size = sum(len(line) + 1 for line in lines)
     breaking = [c for c in changes if c.severity == "breaking"]
     if breaking:
         lines += [f"### Breaking changes ({len(breaking)})", ""]
         for index, change in enumerate(breaking, 1):
-            lines += _markdown_change(index, change)
+            section = _markdown_change(index, change)
+            size += sum(len(line) + 1 for line in section)
+            if size > MARKDOWN_BUDGET * 3 // 4:
+                lines += [f"… and {len(breaking) - index + 1} more breaking changes "
+                          "(`--format text` or `--format json` lists them all)", ""]
+                break
+            lines += section
     rest = [c for c in changes if c.severity != "breaking"]
     if rest:
+        rows = [(change, effect) for change in rest for effect in change.effects]
         lines += [f"<details><summary>Warnings and compatible changes ({len(rest)})</summary>", "",
                   "| severity | rule | change | source | what it means for a client | places |",
                   "|---|---|---|---|---|---:|"]
-        for change in rest:
+        for index, (change, effect) in enumerate(rows):
             source = change.cause.position if change.cause is not None else ""
-            for effect in change.effects:
-                first = effect.first
-                lines.append(f"| {effect.severity} | {_code(_rule_text(effect))} | {_cell(change.label)}: "
-                             f"{_cell(first.message)} | {_cell(source)} | {_cell(effect.explanation)} | "
-                             f"{len(effect.findings)} |")
+            row = (f"| {effect.severity} | {_code(_rule_text(effect))} | {_cell(change.label)}: "
+                   f"{_cell(effect.first.message)} | {_cell(source)} | {_cell(effect.explanation)} | "
+                   f"{len(effect.findings)} |")
+            size += len(row) + 1
+            if size > MARKDOWN_BUDGET:
+                lines += ["", f"… and {len(rows) - index} more rows (`--format json` lists them all)"]
+                break
+            lines.append(row)
         lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"
 

@@ -158,3 +158,26 @@ def test_a_shared_response_added_everywhere_is_one_change_about_every_operation(
     assert effect.explanation == "Nothing breaks for clients that handle unknown statuses: each of these operations may " \
                                  "answer 429."
     assert findings[0].explanation.startswith("Nothing breaks for clients that handle unknown statuses: `GET /runs")
+
+
+def test_markdown_stays_within_a_pull_request_comment() -> None:
+    """300 breaking changes: the comment stays under GitHub's 65,536 characters and says how many it leaves out."""
+    def document(with_name: bool) -> dict[str, Any]:
+        schemas = {f"Thing{i}": {"type": "object", "required": ["id", "name"] if with_name else ["id"],
+                                 "properties": {"id": {"type": "string"}, **({"name": {"type": "string"}}
+                                                                            if with_name else {})}}
+                   for i in range(300)}
+        paths = {f"/things{i}/{{thing_id}}/with/a/rather/long/path": {"get": {"responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/Thing{i}"}}}}}}}
+            for i in range(300)}
+        return {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths,
+                "components": {"schemas": schemas}}
+
+    findings = diff_documents(parse_document(json.dumps(document(True)), "old.json"),
+                              parse_document(json.dumps(document(False)), "new.json"))
+    assert len(findings) == 300
+    out = render(findings, "markdown", old="old.json", new="new.json")
+    assert len(out) < 65_536
+    shown = out.count("**breaking** `response-required-property-removed`")
+    assert 0 < shown < 300
+    assert f"… and {300 - shown} more breaking changes" in out
