@@ -93,6 +93,8 @@ def test_live_codemie_that_dropped_a_media_type_and_added_a_field(live_codemie: 
         ("breaking", "response-media-type-removed", "POST /v1/assistants/slug/{slug}/model response 200 application/x-ndjson"),
         ("compatible", "response-property-added", "GET /v1/info response 200 application/json: body.build"),
     }
+    assert [(c["label"], c["findings"]) for c in report["changes"]] == [("response ChatAnswer application/x-ndjson", 2),
+                                                                         ("Info.build", 1)]
     [added] = [f for f in report["findings"] if f["rule"] == "response-property-added"]
     assert added["cause"] == {"side": "new", "document": report["live"], "pointer": "#/components/schemas/Info/properties/build",
                               "line": 1, "label": "Info.build"}  # the live document is one line of JSON
