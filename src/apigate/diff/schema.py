@@ -34,9 +34,9 @@ from apigate.diff.shape import (
     Merged,
     Normalizer,
     Shape,
-    _tighter_lower,
-    _tighter_upper,
     canonical,
+    tighter_lower,
+    tighter_upper,
 )
 
 __all__ = ["Changes", "Context", "SchemaChange", "SchemaComparer", "describe_types"]
@@ -44,6 +44,7 @@ __all__ = ["Changes", "Context", "SchemaChange", "SchemaComparer", "describe_typ
 Context = Literal["request", "response"]
 Side = Literal["old", "new"]
 
+_ANY: Final[dict[str, Any]] = {}  # the schema of a value that has none: anything
 _MAX_DEPTH: Final = 200
 _NO_CUT: Final = 1 << 30
 # the JSON type a size/format keyword constrains
@@ -137,8 +138,8 @@ class SchemaComparer:
         self.comparisons = 0  # how many pairs were compared (not reused)
 
     def compare(self, old: Any, new: Any, ctx: Context, *, ignore_null: bool = False) -> Changes:
-        o = self.old.shape(old if old is not None else {})
-        n = self.new.shape(new if new is not None else {})
+        o = self.old.shape(old if old is not None else _ANY)
+        n = self.new.shape(new if new is not None else _ANY)
         key = (o.key, n.key, ctx, ignore_null)
         if self._memo is not None:
             known = self._memo.get(key)
@@ -171,7 +172,7 @@ class SchemaComparer:
         while isinstance(raw, Merged):
             raw = raw.parts[-1]
         normalizer = self.new if side == "new" else self.old
-        target, _ref = normalizer._deref_pure(raw)
+        target, _ref = normalizer.deref_pure(raw)
         return target
 
     @staticmethod
@@ -280,8 +281,8 @@ class SchemaComparer:
 
     def _bounds(self, o: Shape, n: Shape, ctx: Context, out: Changes) -> None:
         for group, bounds_o, bounds_n, tighter, kind in (
-            (UPPER, o.upper, n.upper, _tighter_upper, "max"),
-            (LOWER, o.lower, n.lower, _tighter_lower, "min"),
+            (UPPER, o.upper, n.upper, tighter_upper, "max"),
+            (LOWER, o.lower, n.lower, tighter_lower, "min"),
         ):
             for name in group:
                 ob, nb = bounds_o.get(name), bounds_n.get(name)

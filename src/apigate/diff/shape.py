@@ -19,7 +19,8 @@ from typing import Any, Final, NamedTuple
 
 from apigate.diff.loader import Document
 
-__all__ = ["LOWER", "TYPES", "UPPER", "Alternative", "Merged", "Normalizer", "Shape", "canonical"]
+__all__ = ["LOWER", "TYPES", "UPPER", "Alternative", "Merged", "Normalizer", "Shape", "canonical", "tighter_lower",
+           "tighter_upper"]
 
 TYPES: Final = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 # bound keyword -> group it belongs to (a 3.1 numeric exclusiveMaximum is an exclusive maximum)
@@ -120,11 +121,11 @@ def _intersect_types(a: frozenset[str] | None, b: frozenset[str] | None) -> froz
     return frozenset({t for t in a if _covered(t, b)} | {t for t in b if _covered(t, a)})
 
 
-def _tighter_upper(a: Bound, b: Bound) -> bool:
+def tighter_upper(a: Bound, b: Bound) -> bool:
     return a[0] < b[0] or (a[0] == b[0] and a[1] and not b[1])
 
 
-def _tighter_lower(a: Bound, b: Bound) -> bool:
+def tighter_lower(a: Bound, b: Bound) -> bool:
     return a[0] > b[0] or (a[0] == b[0] and a[1] and not b[1])
 
 
@@ -153,10 +154,10 @@ class Normalizer:
     def key(self, node: Any) -> Hashable:
         if isinstance(node, Merged):
             return ("merge", *(self.key(p) for p in node.parts))
-        target, ref = self._deref_pure(node)
+        target, ref = self.deref_pure(node)
         return ref if ref is not None else id(target)
 
-    def _deref_pure(self, node: Any) -> tuple[Any, str | None]:
+    def deref_pure(self, node: Any) -> tuple[Any, str | None]:
         """Follow $refs that have no structural siblings."""
         ref: str | None = None
         seen: set[str] = set()
@@ -188,7 +189,7 @@ class Normalizer:
             merged.key, merged.raw = key, node
             merged.refs = frozenset().union(*(p.refs for p in shapes))
             return merged
-        target, ref = self._deref_pure(node)
+        target, ref = self.deref_pure(node)
         name = ref.rsplit("/", 1)[-1] if ref else None
         refs = frozenset({ref} if ref else set())
         if isinstance(target, bool):  # JSON Schema true/false
@@ -212,7 +213,7 @@ class Normalizer:
         if alternatives:
             rest: list[Alternative] = []
             for alt in alternatives:
-                if _is_null_schema(self._deref_pure(alt.raw)[0]):
+                if _is_null_schema(self.deref_pure(alt.raw)[0]):
                     null_alt = True
                 else:
                     rest.append(alt)
@@ -264,7 +265,7 @@ class Normalizer:
         by_target = {str(t): str(v) for v, t in mapping.items()} if isinstance(mapping, Mapping) else {}
         tags: list[str | None] = []
         for alt in alternatives:
-            _target, ref = self._deref_pure(alt)
+            _target, ref = self.deref_pure(alt)
             component = ref.rsplit("/", 1)[-1] if ref else None
             tag = by_target.get(ref or "") or by_target.get(component or "")
             if tag is None:
@@ -386,11 +387,11 @@ def _intersect(a: Shape, b: Shape, key: Hashable) -> Shape:
         out.enum = a.enum if a.enum is not None else b.enum
     out.upper = dict(b.upper)
     for name, bound in a.upper.items():
-        if name not in out.upper or _tighter_upper(bound, out.upper[name]):
+        if name not in out.upper or tighter_upper(bound, out.upper[name]):
             out.upper[name] = bound
     out.lower = dict(b.lower)
     for name, bound in a.lower.items():
-        if name not in out.lower or _tighter_lower(bound, out.lower[name]):
+        if name not in out.lower or tighter_lower(bound, out.lower[name]):
             out.lower[name] = bound
     out.format = a.format or b.format
     out.pattern = a.pattern or b.pattern
