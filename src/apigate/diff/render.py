@@ -30,18 +30,14 @@ MARKDOWN_PLACES: Final = 10  # places listed per breaking change
 MARKDOWN_BUDGET: Final = 60_000
 
 
-def _finding_counts(findings: Sequence[Finding]) -> dict[str, int]:
-    counter = Counter(f.severity for f in findings)
-    return {severity: counter.get(severity, 0) for severity in SEVERITIES}
-
-
-def _change_counts(changes: Sequence[Change]) -> dict[str, int]:
-    counter = Counter(c.severity for c in changes)
+def _counts(items: Sequence[Finding] | Sequence[Change]) -> dict[str, int]:
+    """How many findings (or changes) of each severity."""
+    counter = Counter(item.severity for item in items)
     return {severity: counter.get(severity, 0) for severity in SEVERITIES}
 
 
 def _summary(changes: Sequence[Change], findings: int) -> str:
-    counts = _change_counts(changes)
+    counts = _counts(changes)
     grouped = f" ({findings} findings)" if findings != len(changes) else ""
     return f"{len(changes)} change(s){grouped}: " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
 
@@ -140,7 +136,7 @@ def _markdown_change(index: int, change: Change) -> list[str]:
 
 
 def _markdown(changes: Sequence[Change], findings: Sequence[Finding], old: str, new: str) -> str:
-    change_counts, finding_counts = _change_counts(changes), _finding_counts(findings)
+    change_counts, finding_counts = _counts(changes), _counts(findings)
     lines = [f"## API diff: {_code(old)} → {_code(new)}", "", f"**{_summary(changes, len(findings))}**", "",
              "| severity | changes | findings |", "|---|---:|---:|"]
     lines += [f"| {s} | {change_counts[s]} | {finding_counts[s]} |" for s in SEVERITIES]
@@ -183,8 +179,8 @@ def _json(changes: Sequence[Change], findings: Sequence[Finding], old: str, new:
     payload = {
         "old": old,
         "new": new,
-        "summary": _finding_counts(findings),
-        "changes_summary": {"changes": len(changes), **_change_counts(changes)},
+        "summary": _counts(findings),
+        "changes_summary": {"changes": len(changes), **_counts(changes)},
         "changes": [c.to_dict() for c in changes],
         "findings": [f.to_dict() for f in findings],
     }
