@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-__all__ = ["Cause", "describe_pointer", "pointer_tokens", "subject_of"]
+__all__ = ["Cause", "Side", "describe_pointer", "subject_of"]
 
 Side = Literal["old", "new"]
 
@@ -45,7 +45,7 @@ class Cause:
                 "label": self.label}
 
 
-def pointer_tokens(pointer: str) -> list[str]:
+def _tokens(pointer: str) -> list[str]:
     if not pointer:
         return []
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("#").split("/")[1:]]
@@ -79,7 +79,7 @@ def _schema_path(tokens: list[str]) -> str:
 def describe_pointer(pointer: str, data: Mapping[str, Any] | None = None) -> str:
     """A person's name for a place in an OpenAPI document: ``RunStep.call_id``, ``POST /calls request body
     application/json: body.image``, ``parameter Limit``. ``data`` (the document) lets parameters be named."""
-    tokens = pointer_tokens(pointer)
+    tokens = _tokens(pointer)
     if len(tokens) >= 3 and tokens[0] == "components" and tokens[1] == "schemas":
         return tokens[2] + _schema_path(tokens[3:])
     if len(tokens) >= 3 and tokens[0] == "components":

@@ -14,11 +14,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from apigate.diff.cause import Cause, describe_pointer, subject_of
+from apigate.diff.cause import Cause, Side, describe_pointer, subject_of
 from apigate.diff.loader import Document
 from apigate.diff.model import Finding
 from apigate.diff.rules import RULES, explain
-from apigate.diff.schema import Context, SchemaComparer, Side
+from apigate.diff.schema import Context, SchemaComparer
 from apigate.diff.shape import Normalizer
 
 __all__ = ["diff_documents"]

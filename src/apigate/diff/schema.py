@@ -26,6 +26,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from apigate.diff.cause import Side
 from apigate.diff.rules import RULES, severity_rank
 from apigate.diff.shape import (
     LOWER,
@@ -42,7 +43,6 @@ from apigate.diff.shape import (
 __all__ = ["Changes", "Context", "SchemaChange", "SchemaComparer", "describe_types"]
 
 Context = Literal["request", "response"]
-Side = Literal["old", "new"]
 
 _ANY: Final[dict[str, Any]] = {}  # the schema of a value that has none: anything
 _MAX_DEPTH: Final = 200
