@@ -415,12 +415,15 @@ class _Bundler:
                 ref = node.get("$ref")
                 if isinstance(ref, str):
                     node["$ref"] = self._rewrite(ref, base, prefix, where)
-                for key, value in node.items():
+                # pushed last to first, so that nodes are visited in document order: a node that YAML aliases
+                # share gets the pointer of its first occurrence, where its anchor (and its line) is
+                for key, value in reversed(node.items()):
                     if isinstance(value, dict | list) and key != BUNDLE_KEY:
                         token = str(key).replace("~", "~0").replace("/", "~1")
                         stack.append((value, f"{where}/{token}"))
             elif isinstance(node, list):
-                stack.extend((value, f"{where}/{i}") for i, value in enumerate(node) if isinstance(value, dict | list))
+                stack.extend((node[i], f"{where}/{i}") for i in reversed(range(len(node)))
+                             if isinstance(node[i], dict | list))
 
     def _rewrite(self, ref: str, base: str, prefix: str, where: str) -> str:
         file_part, _, fragment = ref.partition("#")

@@ -156,6 +156,10 @@ def _example(document: object, path: str) -> object:
 def test_a_redefined_anchor_is_read_and_an_alias_follows_the_definition_before_it() -> None:
     document = parse_document(REDEFINED_ANCHOR, "anchors.yaml")
     assert [_example(document, p) for p in ("/a", "/b", "/c")] == [{"id": "first"}, {"id": "second"}, {"id": "second"}]
+    # the node /b and /c share is located where its anchor is: /b, its pointer and its line
+    line = REDEFINED_ANCHOR.splitlines().index("              example: &sample {id: second}") + 1
+    assert document.locate(_example(document, "/c")) == (
+        "anchors.yaml", "/paths/~1b/get/responses/200/content/application~1json/example", line)
 
 
 def test_an_anchor_name_inside_a_string_is_left_alone() -> None:
