@@ -32,6 +32,8 @@ _STRUCTURAL: Final = frozenset({
     "maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum",
     "minLength", "minItems", "minProperties", "minimum", "exclusiveMinimum",
 })
+_STRUCTURAL_SIBLINGS: Final = _STRUCTURAL - {"$ref"}  # beside a $ref, they make it more than a reference
+_BOUNDS: Final = frozenset({*UPPER, *LOWER, "exclusiveMaximum", "exclusiveMinimum"})
 _MISSING: Final = object()
 
 
@@ -159,9 +161,11 @@ class Normalizer:
 
     def deref_pure(self, node: Any) -> tuple[Any, str | None]:
         """Follow $refs that have no structural siblings."""
+        if type(node) is not dict or "$ref" not in node:  # the common case, first and fast
+            return node, None
         ref: str | None = None
         seen: set[str] = set()
-        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and not (_STRUCTURAL - {"$ref"}) & node.keys():
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and not _STRUCTURAL_SIBLINGS & node.keys():
             ref = node["$ref"]
             if ref in seen:
                 break
@@ -313,31 +317,37 @@ class Normalizer:
             shape.types = frozenset({"object"})
         if shape.types is None and "items" in node:
             shape.types = frozenset({"array"})
-        for name in UPPER:
-            limit = _number(node.get(name))
-            exclusive = name == "maximum" and node.get("exclusiveMaximum") is True
-            if limit is not None:
-                shape.upper[name] = (limit, exclusive)
-        excl_max = _number(node.get("exclusiveMaximum"))
-        if excl_max is not None and ("maximum" not in shape.upper or excl_max <= shape.upper["maximum"][0]):
-            shape.upper["maximum"] = (excl_max, True)
-        for name in LOWER:
-            limit = _number(node.get(name))
-            exclusive = name == "minimum" and node.get("exclusiveMinimum") is True
-            if limit is not None:
-                shape.lower[name] = (limit, exclusive)
-        excl_min = _number(node.get("exclusiveMinimum"))
-        if excl_min is not None and ("minimum" not in shape.lower or excl_min >= shape.lower["minimum"][0]):
-            shape.lower["minimum"] = (excl_min, True)
-        fmt = node.get("format")
-        shape.format = fmt if isinstance(fmt, str) else None
-        pattern = node.get("pattern")
-        shape.pattern = pattern if isinstance(pattern, str) else None
+        if not _BOUNDS.isdisjoint(node.keys()):  # most schemas have none
+            _read_bounds(node, shape)
+        shape.format, shape.pattern = _text(node.get("format")), _text(node.get("pattern"))
         if "default" in node:
             shape.default = node["default"]
         shape.read_only = node.get("readOnly") is True
         shape.write_only = node.get("writeOnly") is True
         return shape
+
+
+def _read_bounds(node: Mapping[str, Any], shape: Shape) -> None:
+    for name in UPPER:
+        limit = _number(node.get(name))
+        exclusive = name == "maximum" and node.get("exclusiveMaximum") is True
+        if limit is not None:
+            shape.upper[name] = (limit, exclusive)
+    excl_max = _number(node.get("exclusiveMaximum"))
+    if excl_max is not None and ("maximum" not in shape.upper or excl_max <= shape.upper["maximum"][0]):
+        shape.upper["maximum"] = (excl_max, True)
+    for name in LOWER:
+        limit = _number(node.get(name))
+        exclusive = name == "minimum" and node.get("exclusiveMinimum") is True
+        if limit is not None:
+            shape.lower[name] = (limit, exclusive)
+    excl_min = _number(node.get("exclusiveMinimum"))
+    if excl_min is not None and ("minimum" not in shape.lower or excl_min >= shape.lower["minimum"][0]):
+        shape.lower["minimum"] = (excl_min, True)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _json_type(value: Any) -> str:
