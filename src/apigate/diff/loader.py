@@ -52,12 +52,15 @@ class _LineLoader(_SafeLoader):  # type: ignore[misc]
         self._tags: dict[str, str] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is yaml.nodes.ScalarNode and implicit[0]:
+        # as the safe resolver does (it has no path resolvers): only a plain scalar's tag depends on its value
+        if kind is yaml.nodes.ScalarNode:
+            if not implicit[0]:
+                return _STR
             tag = self._tags.get(value)
             if tag is None:
                 tag = self._tags[value] = super().resolve(kind, value, implicit)
             return tag
-        return super().resolve(kind, value, implicit)
+        return _MAP if kind is yaml.nodes.MappingNode else _SEQ
 
     def load(self) -> Any:
         node = self.get_single_node()
