@@ -328,22 +328,17 @@ class Normalizer:
 
 
 def _read_bounds(node: Mapping[str, Any], shape: Shape) -> None:
-    for name in UPPER:
-        limit = _number(node.get(name))
-        exclusive = name == "maximum" and node.get("exclusiveMaximum") is True
-        if limit is not None:
-            shape.upper[name] = (limit, exclusive)
-    excl_max = _number(node.get("exclusiveMaximum"))
-    if excl_max is not None and ("maximum" not in shape.upper or excl_max <= shape.upper["maximum"][0]):
-        shape.upper["maximum"] = (excl_max, True)
-    for name in LOWER:
-        limit = _number(node.get(name))
-        exclusive = name == "minimum" and node.get("exclusiveMinimum") is True
-        if limit is not None:
-            shape.lower[name] = (limit, exclusive)
-    excl_min = _number(node.get("exclusiveMinimum"))
-    if excl_min is not None and ("minimum" not in shape.lower or excl_min >= shape.lower["minimum"][0]):
-        shape.lower["minimum"] = (excl_min, True)
+    for names, bounds, inclusive, exclusive, tighter in (
+        (UPPER, shape.upper, "maximum", "exclusiveMaximum", tighter_upper),
+        (LOWER, shape.lower, "minimum", "exclusiveMinimum", tighter_lower),
+    ):
+        for name in names:
+            limit = _number(node.get(name))
+            if limit is not None:  # a 3.0 boolean exclusiveMaximum qualifies maximum
+                bounds[name] = (limit, name == inclusive and node.get(exclusive) is True)
+        limit = _number(node.get(exclusive))  # a 3.1 numeric exclusiveMaximum is a bound of its own
+        if limit is not None and (inclusive not in bounds or not tighter(bounds[inclusive], (limit, True))):
+            bounds[inclusive] = (limit, True)
 
 
 def _text(value: Any) -> str | None:
