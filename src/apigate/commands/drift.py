@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from apigate.accept import DriftSettlement, load_accept
     from apigate.commands.diff import fails
     from apigate.config import Target, load_target
-    from apigate.diff import render
+    from apigate.diff import group_findings, render
     from apigate.diff.drift import APIS, DriftReport, check_drift
     from apigate.errors import ConfigError
     from apigate.redact import redact
@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             {"api": r.api, "pinned": r.pinned, "live": r.live, "note": r.note,
              "summary": {s: sum(1 for f in settled.findings if f.severity == s)
                          for s in ("breaking", "warning", "compatible")},
+             "changes": [c.to_dict() for c in group_findings(settled.findings)],  # grouped by cause, as apigate diff
              "findings": [f.to_dict() for f in settled.findings],
              "known": [{**f.to_dict(), "accepted": e.known_note()} for f, e in settled.known],
              "expired": [{**f.to_dict(), "accepted": e.expired_note()} for f, e in settled.expired],

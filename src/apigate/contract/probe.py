@@ -148,7 +148,8 @@ class Prober:
 
         def judge(exchange: Exchange) -> None:
             expect_status(exchange, wanted)
-            check_error_body(self.api, exchange.status, exchange.content_type, exchange.content)
+            check_error_body(self.api, exchange.status, exchange.content_type, exchange.content,
+                             www_authenticate=exchange.response_headers.get("www-authenticate"))
 
         return judge
 
