@@ -63,6 +63,11 @@ CASES: dict[str, tuple[Probe, Callable[[httpx.Response], bool], Callable[[httpx.
         lambda bj: bj.request("TRACE", f"{DEMO.keycloak_prefix}/realms/{DEMO.realm}/protocol/openid-connect/token"),
         lambda r: r.status_code == 405 and r.json() != {"detail": "Method Not Allowed"},
         lambda r: r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"} and "allow" in r.headers),
+    "keycloak.json_bearer_refusal": (
+        lambda mock: mock.get(f"{DEMO.keycloak_prefix}/realms/{DEMO.realm}/protocol/openid-connect/userinfo"),
+        lambda r: r.status_code == 401 and not r.content,
+        lambda r: r.status_code == 401 and r.json() == {"detail": "Not authenticated"}
+        and r.headers["www-authenticate"].startswith("Bearer")),
     "codemie.lenient_list_query": (_assistants, lambda r: r.status_code == 422,
                                    lambda r: r.status_code == 200 and r.json()["pagination"]["page"] == 0),
     "basejump.empty_names": (
@@ -95,7 +100,7 @@ def test_every_alternative_is_exercised() -> None:
 
 
 def _client(name: str, variant: str) -> ASGIClient:
-    if name.startswith("basejump."):
+    if name.startswith("basejump."):  # the Basejump app alone; the others on the combined origin
         return make(variant=variant)
     from apigate.mocks.app import build_app
     from apigate.mocks.settings import MockSettings

@@ -361,9 +361,11 @@ class Classifier:
         return Classification(Severity.ASSUMPTION, "; ".join(dict.fromkeys(notes)) or _ONLY_ASSUMED)
 
     # -- probes -------------------------------------------------------------------------------------------------
-    def probe(self, operation: str, error: BaseException, cites: Sequence[str] = ()) -> Classification:
+    def probe(self, operation: str, error: BaseException, cites: Sequence[str] = (),
+              answer: tuple[int, str | None, bytes] | None = None) -> Classification:
         """A probe's failed expectation on ``operation`` (``METHOD /path``), citing the contract places
-        ``cites`` (JSON pointers) it rests on."""
+        ``cites`` (JSON pointers) it rests on; ``answer`` (status, Content-Type, body) is what came back, judged
+        against the operation's documented response when the violation names no place of its own."""
         op = self.contract.find_operation(*operation.split(" ", 1)) if " " in operation else None
         found = self._operation_mark(op)
         if found is not None:
@@ -376,7 +378,19 @@ class Classifier:
             return self._status_assumed(op, error.statuses, error.status) or FAILURE
         if isinstance(error, BodyMismatch):
             return self._body_assumed(error.place, error.instance) or FAILURE
+        if answer is not None and op is not None:
+            return self._answer_assumed(op, *answer) or FAILURE
         return FAILURE
+
+    def _answer_assumed(self, op: OperationInfo, status: int, content_type: str | None,
+                        body: bytes) -> Classification | None:
+        """The answer breaks only assumed constraints of the operation's documented response for its status."""
+        strict = self.strict_judge.response_errors(op, status, content_type, body)
+        relaxed_op = self.relaxed.find_operation(op.method, op.path)
+        if not strict or relaxed_op is None or self.relaxed_judge.response_errors(relaxed_op, status, content_type,
+                                                                                   body) != []:
+            return None
+        return self._schema_assumed(strict)
 
     # -- schemathesis -------------------------------------------------------------------------------------------
     def http_layer(self, api: str, case: Any, response: Any) -> Classification | None:
@@ -437,12 +451,9 @@ class Classifier:
                 documented = [s for s in (op.definition.get("responses") or {}) if str(s)[:1] == str(status)[0]]
                 return self._status_assumed(op, documented, status) or FAILURE
         if check in ("response_schema_conformance", "apigate_error_envelope"):
-            content_type = _header(response.headers, "content-type")
-            strict = self.strict_judge.response_errors(op, status, content_type, response.content or b"")
-            relaxed_op = self.relaxed.find_operation(op.method, op.path)
-            if strict and relaxed_op is not None and \
-                    self.relaxed_judge.response_errors(relaxed_op, status, content_type, response.content or b"") == []:
-                return self._schema_assumed(strict)
+            found = self._answer_assumed(op, status, _header(response.headers, "content-type"), response.content or b"")
+            if found is not None:
+                return found
         if check in _REFUSAL_CHECKS:
             return self._status_assumed(op, _REFUSAL_CHECKS[check], status) or FAILURE
         if check == "negative_data_rejection":

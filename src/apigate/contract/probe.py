@@ -129,16 +129,20 @@ class Prober:
             if exchange is not None and judge is not None:
                 judge(exchange)
         except AssertionError as exc:
-            self.record(operation, name, exc, curl=exchange.curl if exchange is not None else "", cites=cites)
+            self.record(operation, name, exc, curl=exchange.curl if exchange is not None else "", cites=cites,
+                        answer=exchange)
             return exchange
         self.result.record(operation, name, None)
         return exchange
 
     def record(self, operation: str, name: str, error: AssertionError, *, curl: str = "",
-               cites: Sequence[str] = ()) -> None:
+               cites: Sequence[str] = (), answer: Exchange | None = None) -> None:
         """Record the failed check ``name`` on ``operation`` with what it means (a failure, or a warning when the
-        expectation rests on assumptions)."""
-        found = self.classifier.probe(operation, error, cites) if self.classifier is not None else FAILURE
+        expectation rests on assumptions); ``answer``: the exchange it judged, if there was one."""
+        found = FAILURE
+        if self.classifier is not None:
+            seen = (answer.status, answer.content_type, answer.content) if answer is not None else None
+            found = self.classifier.probe(operation, error, cites, seen)
         self.result.record(operation, name, error, curl=curl, severity=found.severity, note=found.note)
 
     # -- common judgements -----------------------------------------------------------------------------------

@@ -11,30 +11,32 @@ from apigate.mocks.settings import MockSettings
 
 __all__ = ["with_alternatives"]
 
-_BODY = json.dumps({"detail": "Method Not Allowed"}).encode()
+class _Rewrite:
+    """Answers whose status is one of ``statuses`` (on a path ending with ``path_suffix``) are sent with ``body`` as
+    JSON instead of the service's own body; the headers named in ``keep`` are kept."""
 
-
-class _FrameworkMethodNotAllowed:
-    """A 405 the service answers (for a method its routes do not have) is sent as FastAPI's own 405: ``{"detail":
-    "Method Not Allowed"}`` with the service's ``Allow`` header, not the service's error envelope."""
-
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, statuses: frozenset[int], body: object, keep: frozenset[bytes],
+                 path_suffix: str = "") -> None:
         self.app = app
+        self.statuses = statuses
+        self.body = json.dumps(body).encode()
+        self.keep = keep
+        self.path_suffix = path_suffix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not str(scope["path"]).endswith(self.path_suffix):
             await self.app(scope, receive, send)
             return
         replaced = False
 
         async def rewrite(message: Message) -> None:
             nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 405:
+            if message["type"] == "http.response.start" and message["status"] in self.statuses:
                 replaced = True
-                allow = [(k, v) for k, v in message.get("headers", []) if k.lower() == b"allow"]
-                await send({"type": "http.response.start", "status": 405, "headers": [
-                    *allow, (b"content-type", b"application/json"), (b"content-length", str(len(_BODY)).encode())]})
-                await send({"type": "http.response.body", "body": _BODY})
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in self.keep]
+                await send({"type": "http.response.start", "status": message["status"], "headers": [
+                    *kept, (b"content-type", b"application/json"), (b"content-length", str(len(self.body)).encode())]})
+                await send({"type": "http.response.body", "body": self.body})
             elif not replaced:
                 await send(message)
 
@@ -43,6 +45,9 @@ class _FrameworkMethodNotAllowed:
 
 def with_alternatives(app: ASGIApp, settings: MockSettings) -> ASGIApp:
     """``app`` with the origin-wide alternatives of ``settings`` (none for the faithful mock)."""
-    if settings.alternative("any.undeclared_method"):
-        return _FrameworkMethodNotAllowed(app)
+    if settings.alternative("any.undeclared_method"):  # FastAPI's own 405, with the service's Allow header
+        app = _Rewrite(app, frozenset({405}), {"detail": "Method Not Allowed"}, frozenset({b"allow"}))
+    if settings.alternative("keycloak.json_bearer_refusal"):  # the refusal's reason as a JSON body too
+        app = _Rewrite(app, frozenset({401, 403}), {"detail": "Not authenticated"}, frozenset({b"www-authenticate"}),
+                       "/protocol/openid-connect/userinfo")
     return app

@@ -67,6 +67,10 @@ ALTERNATIVES: Final[dict[str, str]] = {
     # every service (the framework's answer to an undeclared method)
     "any.undeclared_method": "a method the contract does not declare answers FastAPI's 405 {'detail': 'Method Not "
                              "Allowed'} (with Allow), not the service's error envelope",
+    # Keycloak
+    "keycloak.json_bearer_refusal": "a userinfo refusal carries a JSON body {'detail': ...} beside its Bearer "
+                                    "challenge (Keycloak 26 sends none; the {error, error_description} form is "
+                                    "assumed)",
     # CodeMie
     "codemie.lenient_list_query": "GET /v1/assistants answers a negative page or per_page 0 with the first page / "
                                   "the default size, and skips filter values of another type (no 422 / 400)",
