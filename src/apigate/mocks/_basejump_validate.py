@@ -127,7 +127,8 @@ class Errors:
 
     def datetime(self, value: Any, loc: Loc) -> str | None:
         """A datetime string in the forms pydantic reads (a date, or a date and time, with or without an offset),
-        returned as the server would answer it: RFC 3339 in UTC (``...Z``; a value without an offset is UTC)."""
+        returned as the server would answer it: RFC 3339 in UTC (``...Z``; a value without an offset is UTC). A
+        moment UTC cannot hold (``0001-01-01T00:04:00+04:00`` is in year 0 there) keeps its own offset."""
         if isinstance(value, str) and _DATETIME.fullmatch(value):
             try:
                 moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
@@ -136,7 +137,10 @@ class Errors:
             else:
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=UTC)
-                return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+                try:
+                    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+                except OverflowError:
+                    return moment.isoformat()
         self.add("datetime_from_date_parsing" if isinstance(value, str) else "datetime_type", loc,
                  "Input should be a valid datetime", value)
         return None
