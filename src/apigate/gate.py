@@ -43,6 +43,7 @@ __all__ = [
     "evaluate",
     "format_p",
     "load_thresholds",
+    "parse_limit",
     "parse_thresholds",
     "render_table",
     "verdict_line",
@@ -188,6 +189,20 @@ def _build(data: dict[str, Any], base: Thresholds | None, source: str) -> Thresh
         seed=_int(reg.get("seed", policy.seed), "regression.seed"),
     )
     return Thresholds(must_pass, tuple(limits.values()), failure_rate, policy, source)
+
+
+_LIMIT_EXPR: Final = re.compile(r"^\s*([^\s<>=]+)\.([a-z0-9]+)\s*((?:<=|<|>=|>)\s*[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+                                r"\s*$")
+
+
+def parse_limit(text: str) -> Limit:
+    """A limit written ``<metric>.<statistic> <op> <value>`` (``codemie.chat.p95<=300``), e.g. from ``--slo``."""
+    match = _LIMIT_EXPR.match(text)
+    if not match or match.group(2) not in STATS:
+        raise ConfigError(f"{text!r} is not a limit like 'codemie.chat.p95 <= 300' (statistic one of "
+                          f"{', '.join(STATS)})")
+    op, value = _limit_value(match.group(3), f"{match.group(1)}.{match.group(2)}")
+    return Limit(match.group(1), match.group(2), op, value)
 
 
 def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
