@@ -25,14 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from apigate.errors import DocumentError
-from apigate.summary import Summary
+from apigate.summary import Summary, parse_summary
 
 __all__ = [
+    "DEFAULT_HOLD",
     "Capacity",
     "HoldPolicy",
     "LoadDetails",
     "OpenModel",
     "Phase",
+    "SloLimit",
     "Sweep",
     "SweepLevel",
     "Users",
@@ -108,12 +110,16 @@ class SweepLevel:
 
 @dataclass(frozen=True)
 class Capacity:
-    value: float | None  # None: not even the lowest level met the SLOs
-    bound: str  # "between" (refined between a pass and a fail), "at least" (no level failed), "below" (none passed)
+    value: float | None  # None: not even the lowest level met the SLOs, or no level could be judged
+    # "between" (refined between a pass and a fail), "at least" (no level failed), "below" (none passed),
+    # "unknown" (the load generator held no level)
+    bound: str
     last_pass: float | None
     first_fail: float | None
 
     def describe(self, unit: str) -> str:
+        if self.bound == "unknown":
+            return "not determined (the load generator could not hold any level)"
         if self.value is None:
             return f"below {_n(self.first_fail)} {unit} (no level met the SLOs)"
         if self.bound == "at least":
@@ -122,14 +128,30 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class SloLimit:
+    metric: str
+    stat: str
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
 class Sweep:
     by: str  # "rate" | "users"
     unit: str
     level_duration_s: float
-    slos: tuple[str, ...]
+    slos: tuple[str, ...]  # every SLO, as text
     levels: tuple[SweepLevel, ...]
     capacity: Capacity
     stopped_early: str | None = None
+    limits: tuple[SloLimit, ...] = ()  # the latency SLOs
+
+    def limits_of(self, metric: str) -> tuple[SloLimit, ...]:
+        return tuple(lim for lim in self.limits if lim.metric == metric)
+
+    @property
+    def slo_metrics(self) -> list[str]:
+        return list(dict.fromkeys(lim.metric for lim in self.limits))
 
 
 @dataclass(frozen=True)
@@ -251,8 +273,6 @@ def _phase(value: Any, where: str) -> Phase:
 def _sweep(value: Any, source: str) -> Sweep | None:
     if value is None:
         return None
-    from apigate.summary import parse_summary
-
     v = _map(value, "sweep")
     levels = []
     for i, raw in enumerate(_list(v.get("levels"), "sweep.levels")):
@@ -274,10 +294,12 @@ def _sweep(value: Any, source: str) -> Sweep | None:
         last_pass=None if cap.get("last_pass") is None else _num(cap["last_pass"], "sweep.capacity.last_pass"),
         first_fail=None if cap.get("first_fail") is None else _num(cap["first_fail"], "sweep.capacity.first_fail"),
     )
+    limits = tuple(SloLimit(str(x["metric"]), str(x["stat"]), str(x["op"]), _num(x["value"], "sweep.limits.value"))
+                   for x in _list(v.get("limits"), "sweep.limits"))
     return Sweep(str(v.get("by", "rate")), str(v.get("unit", "requests/s")),
                  _num(v.get("level_duration_s", 0.0), "sweep.level_duration_s"),
                  tuple(str(s) for s in _list(v.get("slos"), "sweep.slos")), tuple(levels), capacity,
-                 None if v.get("stopped_early") is None else str(v["stopped_early"]))
+                 None if v.get("stopped_early") is None else str(v["stopped_early"]), limits)
 
 
 def _map(value: Any, what: str) -> Mapping[str, Any]:

@@ -187,14 +187,14 @@ def sweep_table(summary: Mapping[str, Any]) -> str:
 
     sweep = summary["sweep"]
     unit = sweep["unit"]
-    slo_metrics = list(dict.fromkeys(s.split(" ")[0].rsplit(".", 1)[0] for s in sweep["slos"]
-                                     if not s.startswith("failure rate")))
+    slo_metrics = list(dict.fromkeys(lim["metric"] for lim in sweep.get("limits", [])))
     header = f"{'level':>10s} {'result':6s} {'req/s':>8s} {'goodput/s':>10s} {'good %':>7s} {'failed':>7s}"
     header += "".join(f" {m + ' p95':>24s}" for m in slo_metrics)
     lines = [f"sweep by {sweep['by']} ({unit}); SLOs: {', '.join(sweep['slos']) or 'none'}", header]
     for lv in sweep["levels"]:
         failed = sum(r["failures"] for r in lv["requests"].values())
-        row = (f"{lv['level']:>10g} {'PASS' if lv['passed'] else 'FAIL':6s} {lv['throughput_rps']:8.1f} "
+        result = "PASS" if lv["passed"] else "FAIL" if lv.get("held", True) else "HELD?"
+        row = (f"{lv['level']:>10g} {result:6s} {lv['throughput_rps']:8.1f} "
                f"{lv['goodput_rps']:10.1f} {lv['goodput_share'] * 100:6.1f}% {failed:7d}")
         row += "".join(f" {lv['metrics'].get(m, {}).get('p95', float('nan')):24.1f}" for m in slo_metrics)
         lines.append(row + (" (refinement)" if lv["refinement"] else ""))

@@ -22,8 +22,10 @@ __all__ = ["ARRIVALS", "LATE_AFTER_MS", "ArrivalSchedule", "Arrivals"]
 
 Arrivals = Literal["constant", "poisson"]
 ARRIVALS: Final = ("constant", "poisson")
-# an arrival sent more than this after its intended time counts as late (this VM's scheduling jitter is ~3 ms at p99)
-LATE_AFTER_MS: Final = 10.0
+# an arrival sent more than this after its intended time counts as late: a busy machine's scheduling jitter stays
+# below it (measured here: p99 ~3-8 ms, worst ~40 ms with six other processes on two cores); a generator that has
+# fallen behind goes far beyond. Every arrival's lateness is recorded anyway (client.arrival.lateness).
+LATE_AFTER_MS: Final = 50.0
 
 
 class ArrivalSchedule:

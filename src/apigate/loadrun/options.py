@@ -129,7 +129,7 @@ class LoadOptions:
             mock = {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(self.mock).items()}
         return {
             "scenario": self.scenario,
-            "user_classes": list(self.user_classes),
+            "classes": list(self.classes),  # explicit user classes (--user-class), instead of the scenario's
             "model": self.model,
             "rate": self.rate,
             "arrivals": self.arrivals if self.rate is not None else None,

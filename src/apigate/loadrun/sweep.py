@@ -6,8 +6,9 @@ number of **users** (the closed model). A level *passes* when every SLO holds â€
 (``[limits]``, plus ``--slo``) and failure rates (``[failure_rate]``) â€” and the load generator held its load.
 
 * The levels run in ascending order. The sweep stops early at a level that **fails badly** (a latency at twice its
-  limit or more, a failure rate at twice its allowance and at least 5 %, or a generator that could not produce the
-  level), and never starts a level that would not end within ``max_time_s``.
+  limit or more, a failure rate at twice its allowance and at least 5 %), and never starts a level that would not
+  end within ``max_time_s``. A level the load generator could not produce (its own lateness, not a pool the
+  server kept busy) is neither a pass nor a fail: it says nothing about the server.
 * **Capacity** is the highest level below the first failing one that passed, refined by bisection between it and
   the first failing level (``refine`` more levels); when no level failed it is "at least" the highest level, when
   the first one failed it is "below" it.
@@ -40,7 +41,7 @@ from apigate.gate import Limit, Thresholds, evaluate
 from apigate.loadrun.options import LoadOptions, open_model_pool
 from apigate.loadrun.runner import LoadResult, run_load
 from apigate.loadsummary import Capacity, held_problems, load_details
-from apigate.summary import load_samples, parse_summary
+from apigate.summary import Summary, load_samples, parse_summary
 
 __all__ = ["LEVEL_OVERHEAD_S", "SweepOptions", "capacity_between", "goodput", "parse_levels", "run_sweep"]
 
@@ -189,19 +190,19 @@ def _judge(level: _Level, options: SweepOptions, out_dir: Path) -> None:
         violations.append(f"{v.name}: {v.message}")
         bad = bad or _fails_badly(v.name, v.kind, summary, options.thresholds)
     # the generator itself could not produce the level (an overloaded server exhausting the pool is not that)
-    not_held = held_problems(load_details(summary), count_busy_pool=False)
+    not_held = held_problems(load_details(summary), options.thresholds.hold, count_busy_pool=False)
     level.held = not not_held
     violations += [f"load not held: {p}" for p in not_held]
     level.violations = tuple(violations)
     level.passed = not violations and level.result.exit_code in (0, 1) and bool(summary.requests)
-    level.bad = bad or not level.held
+    level.bad = bad
     samples_path = out_dir / level.folder / "samples.json.gz"
     samples = load_samples(samples_path) if samples_path.exists() else {}
     level.goodput_rps, level.goodput_share = goodput(doc, samples, options.thresholds.limits,
                                                      float(doc.get("duration_s") or 0.0))
 
 
-def _fails_badly(name: str, kind: str, summary: Any, thresholds: Thresholds) -> bool:
+def _fails_badly(name: str, kind: str, summary: Summary, thresholds: Thresholds) -> bool:
     if kind == "limit":
         lim = next((x for x in thresholds.limits if x.name == name), None)
         value = summary.metrics[lim.metric].stat(lim.stat) if lim and lim.metric in summary.metrics else None
@@ -243,7 +244,7 @@ def run_sweep(options: SweepOptions, out_dir: Path, *, progress: Progress | None
             lv = _Level(level, refinement, folder, result, at)
             _judge(lv, options, out_dir)
             done.append(lv)
-            verdict = "PASS" if lv.passed else ("FAIL (badly: stopping)" if lv.bad else "FAIL")
+            verdict = "PASS" if lv.passed else "FAIL badly" if lv.bad else "FAIL" if lv.held else "NOT HELD"
             say(f"apigate load: sweep level {options.label(level)}: {verdict}; goodput {lv.goodput_rps:.1f}/s "
                 f"({lv.goodput_share:.1%})" + (f"; {lv.violations[0]}" if lv.violations else ""))
             return lv
@@ -257,8 +258,7 @@ def run_sweep(options: SweepOptions, out_dir: Path, *, progress: Progress | None
                 interrupted, stopped_early = True, "interrupted"
                 break
             if lv.bad:
-                stopped_early = f"{options.label(level)} failed badly" if lv.held else (
-                    f"the load generator could not hold {options.label(level)}")
+                stopped_early = f"{options.label(level)} failed badly"
                 break
         capacity = _capacity(done, options)
         refined = 0
@@ -306,10 +306,13 @@ def _mock_origin(options: SweepOptions, stack: contextlib.ExitStack, say: Progre
 
 
 def _capacity(done: Sequence[_Level], options: SweepOptions) -> dict[str, Any]:
-    ordered = sorted(done, key=lambda lv: lv.level)
+    # a level the generator could not produce says nothing about the server: it is neither a pass nor a fail
+    ordered = sorted((lv for lv in done if lv.held), key=lambda lv: lv.level)
     first_fail = next((lv.level for lv in ordered if not lv.passed), None)
     passed = [lv.level for lv in ordered if lv.passed and (first_fail is None or lv.level < first_fail)]
     last_pass = max(passed, default=None)
+    if not ordered:
+        return {"value": None, "bound": "unknown", "last_pass": None, "first_fail": None}
     if first_fail is None:
         return {"value": last_pass, "bound": "at least", "last_pass": last_pass, "first_fail": None}
     if last_pass is None:
@@ -375,6 +378,8 @@ def _sweep_summary(done: Sequence[_Level], options: SweepOptions, capacity: Mapp
         "unit": options.unit,
         "level_duration_s": options.base.duration_s,
         "slos": slos,
+        "limits": [{"metric": lim.metric, "stat": lim.stat, "op": lim.op, "value": lim.value}
+                   for lim in options.thresholds.limits if lim.metric in measured],
         "levels": [_level_entry(lv) for lv in sorted(done, key=lambda lv: lv.level)],
         "capacity": dict(capacity),
         "stopped_early": stopped_early,
