@@ -105,10 +105,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = run_load(options, out)
         print(summary_text(result.summary), end="")
-    print(f"summary: {result.summary_path}")
+    _write_report(result.summary_path)
+    print(f"summary: {result.summary_path} (report: {result.summary_path.parent / 'report.html'})")
     if result.message:
         print(f"apigate load: {result.message}", flush=True)
     return result.exit_code
+
+
+def _write_report(summary_path: Path) -> None:
+    """summary.md, junit.xml and report.html beside the summary: what was measured (``apigate gate`` judges it)."""
+    from apigate.report import write_report
+    from apigate.summary import load_summary
+
+    write_report(summary_path.parent, load_summary(summary_path))
 
 
 def _stderr(line: str) -> None:

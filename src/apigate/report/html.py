@@ -16,7 +16,7 @@ from typing import Final
 
 from apigate.gate import GateResult, Verdict
 from apigate.history import HistoryRun
-from apigate.loadsummary import LoadDetails, load_details
+from apigate.loadsummary import LoadDetails, held_problems, load_details
 from apigate.report import svg
 from apigate.report._common import delta, ms, redact_markup, run_line, verdict_title
 from apigate.summary import Summary
@@ -260,7 +260,8 @@ def _users_section(details: LoadDetails) -> str:
     else:
         notes.append("No user stopped before the end.")
     text = "".join(f'<p class="note">{n}</p>' for n in notes)
-    return f'<h2>Users over time</h2><div class="card">{chart}{text}{stopped}</div>'
+    problems = "".join(f'<p class="fail">Load not held: {escape(p)}</p>' for p in held_problems(details))
+    return f'<h2>Users over time</h2><div class="card">{problems}{chart}{text}{stopped}</div>'
 
 
 def _phases_section(details: LoadDetails) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apigate.gate import GateResult
-from apigate.loadsummary import LoadDetails, load_details
+from apigate.loadsummary import LoadDetails, held_problems, load_details
 from apigate.redact import redact
 from apigate.report._common import delta, ms, run_line, verdict_title
 from apigate.summary import Summary
@@ -116,6 +116,8 @@ def _load_lines(details: LoadDetails) -> list[str]:
                      f"time; {users.stopped_count} stopped before the end.")
     if users is not None:
         notes += [f"Stopped: {_cell(s.user)}: {_cell(s.reason)} (×{s.count})" for s in users.stopped[:_MAX_FAILURES]]
+    if sweep is None:
+        notes += [f"**Load not held**: {_cell(p)}" for p in held_problems(details)]
     if notes:
         lines += ["", "### Load", ""] + [f"- {n}" for n in notes]
     return lines
