@@ -165,3 +165,27 @@ def test_goodput_pairs_one_requests_metrics() -> None:
     limits = [Limit("codemie.stream.ttfc", "p95", "<=", 800), Limit("codemie.stream.total", "p99", "<", 1000)]
     rps, share = sweep.goodput(summary, samples, limits, 2.0)
     assert (rps, share) == (2.5, 0.625)  # streams 0 and 3, and the three chats, of 8 requests
+
+
+def test_what_was_measured_is_kept_when_a_sweep_is_cut_short(tmp_path: Path, fake: FakeLevels,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from apigate.errors import ConfigError
+
+    def crashing(options: LoadOptions, out_dir: Path, **kw: Any) -> LoadResult:
+        if options.rate == 150:
+            return dataclasses.replace(fake(options, out_dir, **kw), exit_code=2, message="Locust stopped")
+        if options.rate == 200:
+            raise KeyboardInterrupt
+        if options.rate == 300:
+            raise ConfigError("the live service refused the credentials")
+        return fake(options, out_dir, **kw)
+
+    monkeypatch.setattr(sweep, "run_load", crashing)
+    result = sweep.run_sweep(options((100, 150, 250)), tmp_path / "a")
+    assert fake.rates == [100, 150] and "150 req/s did not finish: Locust stopped" in result.message
+    assert [lv.level for lv in load_details(load_summary(tmp_path / "a")).sweep.levels] == [100, 150]  # type: ignore[union-attr]
+    result = sweep.run_sweep(options((100, 200, 250)), tmp_path / "b")
+    assert result.exit_code == 130 and result.interrupted and (tmp_path / "b" / "summary.json").is_file()
+    with pytest.raises(ConfigError):
+        sweep.run_sweep(options((100, 300)), tmp_path / "c")
+    assert load_summary(tmp_path / "c").raw["sweep"]["levels"][0]["level"] == 100

@@ -219,8 +219,12 @@ def _run(procs: LocustProcesses, reader: JournalReader, options: LoadOptions, sa
 
 def _progress_line(state: JournalState, total: int, failed: int, rps: float) -> str:
     elapsed = (state.last_at or time.time()) - (state.started_at or time.time())
-    parts = [f"apigate load: {elapsed:5.0f}s", f"users {state.users}", f"requests {total} ({rps:.1f}/s)",
-             f"failures {failed}"]
+    parts = [f"apigate load: {elapsed:5.0f}s", f"users {state.users}"]
+    seconds = sorted(state.recording.activity)
+    if len(seconds) >= 2:  # the last whole second (the newest one is still being counted)
+        active, starting = state.recording.activity[seconds[-2]]
+        parts[-1] += f" (active {active:.0f}" + (f", starting {starting:.0f})" if starting >= 0.5 else ")")
+    parts += [f"requests {total} ({rps:.1f}/s)", f"failures {failed}"]
     for metric in ("codemie.stream.ttfc", "codemie.chat", "basejump.chat", "keycloak.token.password"):
         values = state.recording.samples.get(metric)
         if values:

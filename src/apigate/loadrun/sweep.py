@@ -36,7 +36,7 @@ from typing import Any, Final, Literal
 
 from apigate import config
 from apigate._version import __version__
-from apigate.errors import UsageError
+from apigate.errors import ApigateError, UsageError
 from apigate.gate import Limit, Thresholds, evaluate
 from apigate.loadrun.options import LoadOptions, open_model_pool
 from apigate.loadrun.runner import LoadResult, run_load
@@ -177,12 +177,17 @@ class _Level:
     def summary(self) -> dict[str, Any]:
         return self.result.summary
 
+    @property
+    def halts(self) -> bool:
+        """Interrupted, or Locust stopped before the level's end: no level after this one, refinements neither."""
+        return self.result.interrupted or self.result.exit_code == 2
+
 
 def _judge(level: _Level, options: SweepOptions, out_dir: Path) -> None:
     doc = level.summary
     summary = parse_summary(doc, source=level.folder)
     gate = evaluate(summary, dataclasses.replace(options.thresholds, contract_must_pass=False))
-    violations = []
+    violations = [] if level.result.exit_code != 2 else [f"the run did not finish: {level.result.message}"]
     bad = False
     for v in gate.verdicts:
         if v.status != "fail" or v.kind not in ("limit", "failure_rate"):
@@ -191,7 +196,7 @@ def _judge(level: _Level, options: SweepOptions, out_dir: Path) -> None:
         bad = bad or _fails_badly(v.name, v.kind, summary, options.thresholds)
     # the generator itself could not produce the level (an overloaded server exhausting the pool is not that)
     not_held = held_problems(load_details(summary), options.thresholds.hold, count_busy_pool=False)
-    level.held = not not_held
+    level.held = not not_held and level.result.exit_code != 2  # a cut-short level says nothing either way
     violations += [f"load not held: {p}" for p in not_held]
     level.violations = tuple(violations)
     level.passed = not violations and level.result.exit_code in (0, 1) and bool(summary.requests)
@@ -249,36 +254,48 @@ def run_sweep(options: SweepOptions, out_dir: Path, *, progress: Progress | None
                 f"({lv.goodput_share:.1%})" + (f"; {lv.violations[0]}" if lv.violations else ""))
             return lv
 
-        for level in options.levels:
-            if not budget_allows():
-                stopped_early = f"time budget: {options.label(level)} and above not run (--max-time)"
-                break
-            lv = run(level, refinement=False)
-            if lv.result.interrupted:
-                interrupted, stopped_early = True, "interrupted"
-                break
-            if lv.bad:
-                stopped_early = f"{options.label(level)} failed badly"
-                break
         capacity = _capacity(done, options)
-        refined = 0
-        while not interrupted and refined < options.refine and capacity["bound"] == "between":
-            nxt = capacity_between(capacity["last_pass"], capacity["first_fail"], options.by)
-            if nxt is None:
-                break
-            if not budget_allows():
-                stopped_early = stopped_early or "time budget: refinement cut short (--max-time)"
-                break
-            lv = run(nxt, refinement=True)
-            refined += 1
-            if lv.result.interrupted:
-                interrupted, stopped_early = True, "interrupted"
-                break
+        error: ApigateError | None = None
+        try:
+            for level in options.levels:
+                if not budget_allows():
+                    stopped_early = f"time budget: {options.label(level)} and above not run (--max-time)"
+                    break
+                lv = run(level, refinement=False)
+                if lv.halts:
+                    break
+                if lv.bad:
+                    stopped_early = f"{options.label(level)} failed badly"
+                    break
             capacity = _capacity(done, options)
+            refined = 0
+            while done and not done[-1].halts and refined < options.refine and capacity["bound"] == "between":
+                nxt = capacity_between(capacity["last_pass"], capacity["first_fail"], options.by)
+                if nxt is None:
+                    break
+                if not budget_allows():
+                    stopped_early = stopped_early or "time budget: refinement cut short (--max-time)"
+                    break
+                run(nxt, refinement=True)
+                refined += 1
+                capacity = _capacity(done, options)
+        except KeyboardInterrupt:
+            interrupted = True
+        except ApigateError as exc:  # written below first: the levels already measured are kept
+            error = exc
+        capacity = _capacity(done, options)
+        last = done[-1] if done else None
+        if last is not None and last.result.exit_code == 2:
+            stopped_early = f"{options.label(last.level)} did not finish: {last.result.message}"
+        interrupted = interrupted or (last is not None and last.result.interrupted)
+        if interrupted:
+            stopped_early = "interrupted"
     summary = _sweep_summary(done, options, capacity, stopped_early, started, out_dir, interrupted)
     tmp = out_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     tmp.replace(out_dir / "summary.json")
+    if error is not None:
+        raise error
     cap_text = _describe(capacity, options.unit)
     if interrupted:
         code, message = 130, f"interrupted; capacity so far: {cap_text}"
