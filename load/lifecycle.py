@@ -37,7 +37,7 @@ from locust.runners import STATE_SPAWNING, WorkerRunner
 from apigate.loadrun.arrivals import LATE_AFTER_MS, ArrivalSchedule
 from common import _ARRIVAL, ACTIVITY, RECORDING, SetupFailed
 
-__all__ = ["prepare", "stopping"]
+__all__ = ["account_unsent", "prepare", "stopping"]
 
 RETRY_LATER_S = (2.0, 5.0, 10.0, 20.0, 30.0)  # pauses before a failed set-up is tried again (then every 30 s)
 LATENESS = "client.arrival.lateness"

@@ -234,7 +234,7 @@ def _progress_line(state: JournalState, total: int, failed: int, rps: float) -> 
     return "  ".join(parts)
 
 
-def load_blocks(state: JournalState, options: LoadOptions, started: float, end: float) -> dict[str, Any]:
+def _load_blocks(state: JournalState, options: LoadOptions, started: float, end: float) -> dict[str, Any]:
     """The summary's blocks about the run over time: model, users, latency windows, phases, open-model arrivals."""
     rec = state.recording
     start_second = int(started)
@@ -251,15 +251,15 @@ def load_blocks(state: JournalState, options: LoadOptions, started: float, end: 
         },
         "latency_timeline": {"window_s": window, "metrics": latency_windows(rec, start_second, window)},
     }
-    phases = shape_phases(options.shape, end - started, options.users)
+    phases = shape_phases(options.shape, options.duration_s, options.users)  # the shape times itself by -t
     if phases:
         blocks["phases"] = phase_results(rec, start_second, phases)
     if options.rate is not None:
-        blocks["open_model"] = open_model_block(rec, options)
+        blocks["open_model"] = _open_model_block(rec, options)
     return blocks
 
 
-def open_model_block(rec: Recording, options: LoadOptions) -> dict[str, Any]:
+def _open_model_block(rec: Recording, options: LoadOptions) -> dict[str, Any]:
     """What the open model asked for and what the generator managed (``load/lifecycle.py`` counts it)."""
     counters = rec.counters
     lateness = rec.samples.get("client.arrival.lateness", [])
@@ -297,7 +297,7 @@ def write_summary(
         extra["interrupted"] = True
     if state.workers:
         extra["workers"] = state.workers
-    extra.update(load_blocks(state, options, started, end))
+    extra.update(_load_blocks(state, options, started, end))
     summary = build_summary(
         state.recording,
         started_at=started,

@@ -126,13 +126,14 @@ def capacity_between(last_pass: float, first_fail: float, by: SweepBy) -> float 
 
 def goodput(summary: Mapping[str, Any], samples: Mapping[str, Sequence[float]], limits: Sequence[Limit],
             duration_s: float) -> tuple[float, float]:
-    """(good requests per second, share of all requests): succeeded and within every per-request latency bound.
+    """(good requests per second, share of all requests): succeeded and within every per-request latency bound
+    (set-up calls are not the load: they are left out).
 
     A latency limit ``<metric>.<stat> <= X`` bounds each request of the request name the metric belongs to (the
     longest request name that is the metric or a prefix of it) at X ms. Samples of one request's metrics are
     recorded together, in the same order; if their counts differ the stricter per-metric count is used.
     """
-    requests = {str(n): (int(r["count"]), int(r["failures"])) for n, r in summary.get("requests", {}).items()}
+    requests = {str(n): (int(r["count"]), int(r["failures"])) for n, r in _load_requests(summary).items()}
     bounds: dict[str, list[tuple[str, float]]] = {}
     for lim in limits:
         if lim.op not in ("<=", "<") or lim.stat == "mean":
@@ -157,6 +158,11 @@ def goodput(summary: Mapping[str, Any], samples: Mapping[str, Sequence[float]], 
             good += min(sum(1 for x in s if x <= v) for s, v in series)
     span = max(duration_s, 1e-9)
     return round(good / span, 3), round(good / total, 4) if total else 0.0
+
+
+def _load_requests(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary's requests without the users' set-up calls (``basejump.setup``)."""
+    return {n: r for n, r in summary.get("requests", {}).items() if not str(n).endswith(".setup")}
 
 
 @dataclass
@@ -290,7 +296,7 @@ def run_sweep(options: SweepOptions, out_dir: Path, *, progress: Progress | None
         interrupted = interrupted or (last is not None and last.result.interrupted)
         if interrupted:
             stopped_early = "interrupted"
-    summary = _sweep_summary(done, options, capacity, stopped_early, started, out_dir, interrupted)
+    summary = _sweep_summary(done, options, capacity, stopped_early, started, interrupted)
     tmp = out_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     tmp.replace(out_dir / "summary.json")
@@ -353,7 +359,7 @@ def _level_entry(lv: _Level) -> dict[str, Any]:
         "bad": lv.bad,
         "held": lv.held,
         "violations": list(lv.violations),
-        "throughput_rps": round(sum(r["count"] for r in doc.get("requests", {}).values())
+        "throughput_rps": round(sum(r["count"] for r in _load_requests(doc).values())
                                 / max(float(doc.get("duration_s") or 0.0), 1e-9), 3),
         "goodput_rps": lv.goodput_rps,
         "goodput_share": lv.goodput_share,
@@ -366,7 +372,7 @@ def _level_entry(lv: _Level) -> dict[str, Any]:
 
 
 def _sweep_summary(done: Sequence[_Level], options: SweepOptions, capacity: Mapping[str, Any],
-                   stopped_early: str | None, started: float, out_dir: Path, interrupted: bool) -> dict[str, Any]:
+                   stopped_early: str | None, started: float, interrupted: bool) -> dict[str, Any]:
     chosen = next((lv for lv in done if lv.level == capacity["value"]), done[0] if done else None)
     doc: dict[str, Any] = {"apigate_version": __version__, "started_at": "", "duration_s": 0.0, "target": {},
                            "metrics": {}, "requests": {}, "failures": [], "timeline": []}
