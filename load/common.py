@@ -445,6 +445,7 @@ def _send_final(environment: Environment) -> None:
 
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_kw: Any) -> None:
+    lifecycle.started()
     if _journal is not None and not isinstance(environment.runner, WorkerRunner):
         _journal.write("start", node="master" if isinstance(environment.runner, MasterRunner) else "local")
 

@@ -37,7 +37,7 @@ from locust.runners import STATE_SPAWNING, WorkerRunner
 from apigate.loadrun.arrivals import LATE_AFTER_MS, ArrivalSchedule
 from common import _ARRIVAL, ACTIVITY, RECORDING, SetupFailed
 
-__all__ = ["account_unsent", "prepare", "stopping"]
+__all__ = ["account_unsent", "prepare", "started", "stopping"]
 
 RETRY_LATER_S = (2.0, 5.0, 10.0, 20.0, 30.0)  # pauses before a failed set-up is tried again (then every 30 s)
 LATENESS = "client.arrival.lateness"
@@ -46,6 +46,7 @@ _WARM_UP_POLL_S = 0.02
 
 _schedules: dict[str, ArrivalSchedule] = {}
 _stopped_at: float | None = None
+_test_started_at: float | None = None  # when this process's test started (the warm-up's start)
 
 
 # ---- state -------------------------------------------------------------------------------------------------------
@@ -129,6 +130,9 @@ def _wait_for_arrival(user: User, rate: float) -> bool:
     if schedule.start is None:
         _warm_up(user, schedule)
     now = time.perf_counter()
+    if schedule.start is None:  # the schedule starts now: how long its warm-up took
+        RECORDING.count("arrivals.schedules")
+        RECORDING.count("arrivals.warm_up_ms", round((now - (_test_started_at or now)) * 1000))
     intended = schedule.take(now)
     overdue = intended < now  # no user was free when it was due
     if not overdue:
@@ -144,6 +148,13 @@ def _wait_for_arrival(user: User, rate: float) -> bool:
         if overdue:
             RECORDING.count("arrivals.late.no_free_user")
     return True
+
+
+def started() -> None:
+    """The test started (spawning begins): the open model's warm-up counts from here."""
+    global _test_started_at
+    if _test_started_at is None:
+        _test_started_at = time.perf_counter()
 
 
 def stopping() -> None:

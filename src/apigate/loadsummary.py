@@ -9,7 +9,7 @@ Blocks (all optional)::
 
     "model": "open" | "closed"
     "open_model": {"rate", "arrivals", "pool", "sent", "unsent", "late", "late_no_free_user", "late_after_ms",
-                   "worst_lateness_ms"}
+                   "worst_lateness_ms", "warm_up_s"}
     "users": {"requested", "active_fraction", "timeline": [[t, spawned, active, starting], ...],
               "stopped": [{"user", "reason", "count"}, ...]}
     "latency_timeline": {"window_s", "metrics": {metric: [[t, n, p50, p95], ...]}}
@@ -54,6 +54,7 @@ class OpenModel:
     late_no_free_user: int  # ... of which because every user of the pool was busy
     late_after_ms: float
     worst_lateness_ms: float
+    warm_up_s: float | None = None  # the arrivals began this long after the test started
 
     @property
     def due(self) -> int:
@@ -237,6 +238,7 @@ def _open_model(value: Any) -> OpenModel | None:
         late=int(v.get("late", 0)), late_no_free_user=int(v.get("late_no_free_user", 0)),
         late_after_ms=_num(v.get("late_after_ms", 10.0), "open_model.late_after_ms"),
         worst_lateness_ms=_num(v.get("worst_lateness_ms", 0.0), "open_model.worst_lateness_ms"),
+        warm_up_s=None if v.get("warm_up_s") is None else _num(v["warm_up_s"], "open_model.warm_up_s"),
     )
 
 

@@ -14,14 +14,15 @@ def test_a_pool_too_small_for_the_rate_is_charged_and_reported(tmp_path: Path) -
     """40 arrivals/s of 100 ms answers need 4 users in flight; with 2 only 20/s go out on time: the others wait in
     the generator, their latency counts from their intended send time, and the run says it could not hold."""
     out = tmp_path / "small-pool"
-    proc = apigate_load("--user-class", "CodemieChatUser", "--rate", "40", "-u", "2", "-t", "4s", "--out", str(out),
-                        "--chat-latency-ms", "100")
+    proc = apigate_load("--user-class", "CodemieChatUser", "--rate", "40", "-u", "2", "-r", "50", "-t", "4s",
+                        "--out", str(out), "--chat-latency-ms", "100")
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "could not hold the requested load" in proc.stdout and "because all 2 users were busy" in proc.stdout
     summary = summary_of(out)
     om = summary["open_model"]
     assert summary["model"] == "open" and om["pool"] == 2
-    assert 0.75 * 160 <= om["sent"] + om["unsent"] <= 1.05 * 160  # due: 40/s for about 4 s
+    due = 40 * (4 - om["warm_up_s"])  # 40/s from the moment the users were ready
+    assert 0.8 * due <= om["sent"] + om["unsent"] <= 1.05 * due and om["warm_up_s"] < 2
     assert om["sent"] <= 0.65 * (om["sent"] + om["unsent"]) and om["late_no_free_user"] > 0.3 * om["sent"]
     assert summary["requests"]["codemie.chat"]["count"] <= om["sent"]  # the last ones may still be in flight
     measured, charged = summary["metrics"]["codemie.chat.from_send"], summary["metrics"]["codemie.chat"]
@@ -47,21 +48,27 @@ def test_the_rate_is_split_over_workers_and_counted_exactly(tmp_path: Path) -> N
 
 
 def test_a_sweep_finds_the_capacity_between_a_pass_and_a_fail(tmp_path: Path) -> None:
-    """The mock answers 4 chats at a time, 50 ms each: 80/s. 40/s passes; 140/s queues (p95 far above 250 ms: the
-    sweep stops); the refinement at 90/s still queues: the capacity is 40, between 40 and 90."""
+    """The mock answers 2 chats at a time, 50 ms each: 40/s. 20/s passes; 70/s queues (p95 far above 250 ms: the
+    sweep stops, 100/s never runs); the refinement at 45/s still queues: the capacity is 20, between 20 and 45."""
     out = tmp_path / "sweep"
-    proc = apigate_load("--user-class", "CodemieChatUser", "--sweep", "rate=40,140,200", "--refine", "1",
-                        "-t", "3s", "--slo", "codemie.chat.p95<=250", "--capacity", "4", "--service-time-ms", "50",
+    proc = apigate_load("--user-class", "CodemieChatUser", "--sweep", "rate=20,70,100", "--refine", "1",
+                        "-t", "3s", "--slo", "codemie.chat.p95<=250", "--capacity", "2", "--service-time-ms", "50",
                         "--out", str(out), timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "capacity 40 requests/s (passed 40, failed 90)" in proc.stdout
-    sweep = summary_of(out)["sweep"]
-    assert [(lv["level"], lv["passed"]) for lv in sweep["levels"]] == [(40, True), (90, False), (140, False)]
-    assert sweep["stopped_early"] == "140 req/s failed badly"  # 200/s never ran
+    summary = summary_of(out)
+    sweep = summary["sweep"]
+    levels = {lv["level"]: lv for lv in sweep["levels"]}
+    assert sorted(levels) == [20, 45, 70] and sweep["stopped_early"] == "70 req/s failed badly", proc.stdout
+    assert levels[20]["passed"] and not levels[70]["passed"] and levels[70]["bad"], proc.stdout
+    # 45/s queues too: a failure — unless this busy machine made the generator itself late (then it is no verdict)
+    assert not levels[45]["passed"], proc.stdout
+    expected = "capacity 20 requests/s (passed 20, failed 45)" if levels[45]["held"] else "(passed 20, failed 70)"
+    assert expected in proc.stdout
     for lv in sweep["levels"]:
         assert (out / lv["samples"]).is_file() and (out / lv["dir"] / "summary.json").is_file()
-    assert sweep["levels"][0]["goodput_share"] > 0.95 > sweep["levels"][2]["goodput_share"]
-    assert summary_of(out)["metrics"]["codemie.chat"]["count"] == sweep["levels"][0]["metrics"]["codemie.chat"]["count"]
+    assert levels[20]["goodput_share"] > 0.95 > levels[70]["goodput_share"]
+    assert summary["metrics"]["codemie.chat"]["count"] == levels[20]["metrics"]["codemie.chat"]["count"]
+    assert (out / "report.html").is_file() and "Capacity: 20 requests/s" in (out / "report.html").read_text()
 
 
 def test_set_up_holds_under_faults_and_every_user_keeps_sending(tmp_path: Path) -> None:
@@ -71,13 +78,13 @@ def test_set_up_holds_under_faults_and_every_user_keeps_sending(tmp_path: Path) 
                         "--reset-rate", "0.05", "--error-rate", "0.05", "--seed", "3")
     assert proc.returncode == 1, proc.stderr[-2000:]  # ~10 % of the requests failed, far over the budget
     summary = summary_of(out)
-    requests = summary["requests"]
-    assert requests["basejump.chat"]["count"] >= 0.75 * requests["codemie.chat"]["count"] > 100
-    assert requests["basejump.setup"]["count"] >= 3 * 6  # tokens, team, membership, connection, chat per user
-    users = summary["users"]
-    assert users["stopped"] == [] and users["active_fraction"] > 0.9
-    full_seconds = [row for row in users["timeline"][1:-1]]
-    assert full_seconds and all(row[2] >= 5.0 for row in full_seconds[1:])  # all six sending after the first second
+    requests, users = summary["requests"], summary["users"]
+    seen = f"requests {requests}, users {users}, failures {summary['failures']}"
+    assert requests["basejump.chat"]["count"] >= 0.75 * requests["codemie.chat"]["count"] > 100, seen
+    assert requests["basejump.setup"]["count"] >= 3 * 6, seen  # tokens, team, membership, connection, chat per user
+    assert users["stopped"] == [] and users["active_fraction"] > 0.9, seen
+    whole_seconds = users["timeline"][2:-1]  # after the first two (spawning, set-up) and before the cut-off last one
+    assert whole_seconds and all(row[2] >= 5.0 for row in whole_seconds), seen  # all six sending
     assert "users: 6 requested" in proc.stdout and "0 stopped before the end" in proc.stdout
 
 

@@ -171,7 +171,9 @@ def summary_text(summary: Mapping[str, Any]) -> str:
         lines.append(f"open model: {om['rate']:g} requests/s ({om['arrivals']}), pool of {om['pool']} users: "
                      f"{om['sent']} sent, {om['late']} late (> {om['late_after_ms']:g} ms; "
                      f"{om['late_no_free_user']} for want of a free user), {om['unsent']} never sent, "
-                     f"worst lateness {om['worst_lateness_ms']:.1f} ms")
+                     f"worst lateness {om['worst_lateness_ms']:.1f} ms"
+                     + (f"; arrivals began after a {om['warm_up_s']:.1f} s warm-up" if (om.get("warm_up_s") or 0) >= 0.05
+                        else ""))
     users = summary.get("users") or {}
     if users.get("timeline"):
         active = users.get("active_fraction")

@@ -273,6 +273,9 @@ def _open_model_block(rec: Recording, options: LoadOptions) -> dict[str, Any]:
         "late_no_free_user": counters.get("arrivals.late.no_free_user", 0),
         "late_after_ms": LATE_AFTER_MS,
         "worst_lateness_ms": round(max(lateness, default=0.0), 3),
+        # how long after the test started (users spawning, setting up) the arrivals began (mean over schedules)
+        "warm_up_s": round(counters["arrivals.warm_up_ms"] / counters["arrivals.schedules"] / 1000, 3)
+        if counters.get("arrivals.schedules") else None,
     }
 
 

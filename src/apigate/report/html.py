@@ -252,7 +252,9 @@ def _users_section(details: LoadDetails) -> str:
         notes.append(f"Open model: {om.rate:g} requests/s ({escape(om.arrivals)} arrivals) sent by a pool of {om.pool} "
                      f"users: {om.sent:,} sent, {om.late:,} late by more than {om.late_after_ms:g} ms "
                      f"({om.late_no_free_user:,} for want of a free user), {om.unsent:,} never sent; worst lateness "
-                     f"{ms(om.worst_lateness_ms)} ms.")
+                     f"{ms(om.worst_lateness_ms)} ms."
+                     + (f" The arrivals began {om.warm_up_s:.1f} s after the start (users spawning and set up)."
+                        if om.warm_up_s is not None else ""))
     stopped = ""
     if users.stopped:
         rows = [[escape(s.user), escape(s.reason), f"{s.count:,}"] for s in users.stopped]
