@@ -295,6 +295,7 @@ def _sweep_section(details: LoadDetails) -> str:
     xs = [lv.level for lv in levels]
     metrics = [m for m in sweep.slo_metrics if any(m in lv.summary.metrics for lv in levels)]
     marks = [(cap.value, f"capacity {cap.value:g}")] if cap.value is not None else []
+    dots = [svg.PASS if lv.passed else svg.FAILURE if lv.held else svg.BASELINE for lv in levels]  # grey: not held
     panels = []
     for m in metrics:
         series = [svg.Series("p50", [(lv.summary.metrics[m].p50 if m in lv.summary.metrics else None) or math.nan
@@ -304,16 +305,14 @@ def _sweep_section(details: LoadDetails) -> str:
         limits = [(lim.value, f"SLO {lim.stat} {lim.op} {lim.value:g}") for lim in sweep.limits_of(m)
                   if lim.op in ("<=", "<")]
         chart = svg.line_chart(xs, series, title=f"{m} against load", unit="ms", x_label=sweep.unit, marks=marks,
-                               limits=limits, point_colors=[svg.PASS if lv.passed else svg.FAILURE if lv.held else svg.BASELINE
-                                             for lv in levels],
-                               mark_color=svg.PASS, width=560, height=250)
+                               limits=limits, point_colors=dots, mark_color=svg.PASS, width=560, height=250)
         panels.append(f'<div class="card">{chart}</div>')
-    good = svg.line_chart(xs, [svg.Series("offered", xs if sweep.by == "rate" else [lv.throughput_rps for lv in levels],
-                                          svg.BASELINE),
-                               svg.Series("throughput", [lv.throughput_rps for lv in levels], svg.CURRENT),
-                               svg.Series("goodput", [lv.goodput_rps for lv in levels], svg.PASS)],
-                          title="Throughput and goodput against load", unit="req/s", x_label=sweep.unit, marks=marks,
-                          mark_color=svg.PASS, width=560, height=250)
+    rates = [svg.Series("throughput", [lv.throughput_rps for lv in levels], svg.CURRENT),
+             svg.Series("goodput", [lv.goodput_rps for lv in levels], svg.PASS)]
+    if sweep.by == "rate":  # the offered load is the level itself
+        rates.insert(0, svg.Series("offered", xs, svg.BASELINE))
+    good = svg.line_chart(xs, rates, title="Throughput and goodput against load", unit="req/s", x_label=sweep.unit,
+                          marks=marks, mark_color=svg.PASS, width=560, height=250)
     panels.append(f'<div class="card">{good}</div>')
     header = ["level", "result", "req/s", "goodput/s", "good", "failures", *(f"{m} p50 / p95 / p99" for m in metrics),
               "why it failed"]
