@@ -32,6 +32,15 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.chat.500_on_input": "chat answers 500 when text contains a non-ASCII character",
     "codemie.assistants.pagination": "the assistants list omits 'pagination'",
     "codemie.validation.lax": "top_k of a wrong type or null is accepted instead of 422",
+    # CodeMie catalogue (issue 15): the old mock's differences from the real server ...
+    "codemie.assistants.filters_ignored": "the assistants list ignores 'filters' (a search for nobody lists all)",
+    "codemie.assistants.sort_unchecked": "an unknown sort_by / sort_order is accepted instead of 422",
+    "codemie.assistants.fixed_paths_405": "GET /v1/assistants/tools, /prebuilt, /context, ... answer 405",
+    "codemie.assistants.no_slug_route": "GET /v1/assistants/slug/{slug} does not exist (404 Not Found)",
+    "codemie.user.null_strings": "/v1/user answers email and picture null instead of \"\"",
+    # ... and the real server's known bugs (0.16.0), so that a run can stand in for a live server that has them
+    "codemie.assistants.filters_500": "filters that is JSON but not an object answers 500 (the real server's bug)",
+    "codemie.assistants.negative_page_500": "page=-1 answers 500 (the real server's bug)",
     # Keycloak
     "keycloak.token.no_expires_in": "token responses omit expires_in",
     "keycloak.error.status": "a wrong password answers 403 instead of 401",
