@@ -303,7 +303,7 @@ class BasejumpTokens:
                 raise LoginError(_oauth_reason("basejump refresh token", status, body), status)
             return str(body["refresh_token"])
 
-        self.refresh_token = with_retries(refresh_token, "basejump refresh token", user)
+        self.refresh_token = with_retries(refresh_token, "basejump refresh-token request", user)
         self._expires = 0.0
         self._header: dict[str, str] = {}
 
@@ -343,7 +343,7 @@ def _check_credentials(environment: Environment) -> str | None:
                 tokens = KeycloakTokens(grant)
                 with_retries(tokens.header, "keycloak login")  # a transient refusal is retried like a set-up call
         if "basejump" in needs:
-            with_retries(BasejumpTokens().header, "basejump access token")
+            with_retries(BasejumpTokens().header, "basejump access-token request")
     except SetupFailed as exc:
         return redact(f"login check: {exc.reason}")
     except LoginError as exc:
