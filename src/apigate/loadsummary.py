@@ -38,6 +38,7 @@ __all__ = [
     "Sweep",
     "SweepLevel",
     "Users",
+    "format_level",
     "held_problems",
     "load_details",
 ]
@@ -122,10 +123,11 @@ class Capacity:
         if self.bound == "unknown":
             return "not determined (the load generator could not hold any level)"
         if self.value is None:
-            return f"below {_n(self.first_fail)} {unit} (no level met the SLOs)"
+            return f"below {format_level(self.first_fail)} {unit} (no level met the SLOs)"
         if self.bound == "at least":
-            return f"at least {_n(self.value)} {unit} (every level met the SLOs)"
-        return f"{_n(self.value)} {unit} (passed {_n(self.last_pass)}, failed {_n(self.first_fail)})"
+            return f"at least {format_level(self.value)} {unit} (every level met the SLOs)"
+        passed, failed = format_level(self.last_pass), format_level(self.first_fail)
+        return f"{format_level(self.value)} {unit} (passed {passed}, failed {failed})"
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,8 @@ def _num(value: Any, what: str) -> float:
     return float(value)
 
 
-def _n(value: float | None) -> str:
+def format_level(value: float | None) -> str:
+    """A load level or capacity as people write it: ``200``, ``212.5``; ``–`` when there is none."""
     if value is None:
         return "–"
     return f"{value:g}" if value == int(value) else f"{value:.1f}"

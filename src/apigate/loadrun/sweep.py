@@ -40,7 +40,7 @@ from apigate.errors import ApigateError, UsageError
 from apigate.gate import Limit, Thresholds, evaluate
 from apigate.loadrun.options import LoadOptions, open_model_pool
 from apigate.loadrun.runner import LoadResult, run_load
-from apigate.loadsummary import Capacity, held_problems, load_details
+from apigate.loadsummary import Capacity, format_level, held_problems, load_details
 from apigate.summary import Summary, load_samples, parse_summary
 
 __all__ = ["LEVEL_OVERHEAD_S", "SweepOptions", "capacity_between", "goodput", "parse_levels", "run_sweep"]
@@ -114,7 +114,7 @@ class SweepOptions:
         return dataclasses.replace(self.base, rate=None, users=users, spawn_rate=float(users))
 
     def label(self, level: float) -> str:
-        return f"{_n(level)} {'req/s' if self.by == 'rate' else 'users'}"
+        return f"{format_level(level)} {'req/s' if self.by == 'rate' else 'users'}"
 
 
 def capacity_between(last_pass: float, first_fail: float, by: SweepBy) -> float | None:
@@ -246,7 +246,7 @@ def run_sweep(options: SweepOptions, out_dir: Path, *, progress: Progress | None
             return time.time() - started + options.base.duration_s + LEVEL_OVERHEAD_S <= options.max_time_s
 
         def run(level: float, refinement: bool) -> _Level:
-            folder = f"levels/{len(done) + 1:02d}-{options.by}-{_n(level)}"
+            folder = f"levels/{len(done) + 1:02d}-{options.by}-{format_level(level)}"
             say(f"apigate load: sweep level {len(done) + 1}: {options.label(level)}"
                 f"{' (refinement)' if refinement else ''} for {options.base.duration_s:g} s")
             at = time.time() - started
@@ -384,8 +384,9 @@ def _sweep_summary(done: Sequence[_Level], options: SweepOptions, capacity: Mapp
         doc["started_at"] = done[0].summary.get("started_at", "")
     doc["duration_s"] = round(time.time() - started, 3)
     settings = dict(done[0].summary.get("settings", {})) if done else {}
-    settings.update({"sweep": f"{options.by}=" + ",".join(_n(v) for v in options.levels), "refine": options.refine,
-                     "max_time_s": options.max_time_s, "duration_s": options.base.duration_s})
+    levels = ",".join(format_level(v) for v in options.levels)
+    settings.update({"sweep": f"{options.by}={levels}", "refine": options.refine, "max_time_s": options.max_time_s,
+                     "duration_s": options.base.duration_s})
     doc["settings"] = settings
     doc["complete"] = not interrupted
     if interrupted:
@@ -435,7 +436,7 @@ def _joined_series(done: Sequence[_Level]) -> dict[str, Any]:
             latency.setdefault(metric, []).extend([r[0] + offset, *r[1:]] for r in mrows)
         users += [[r[0] + offset, *r[1:]] for r in doc.get("users", {}).get("timeline", [])]
         length = max(len(rows), math.ceil(float(doc.get("duration_s") or 0.0)))
-        label = f"{_n(lv.level)}{' /s' if doc.get('model') == 'open' else ' users'}"
+        label = f"{format_level(lv.level)}{' /s' if doc.get('model') == 'open' else ' users'}"
         phases.append({"label": label + (" (refined)" if lv.refinement else ""), "start_s": offset,
                        "end_s": offset + length, "requests": sum(r["count"] for r in doc.get("requests", {}).values()),
                        "failures": sum(r["failures"] for r in doc.get("requests", {}).values()),
@@ -449,7 +450,3 @@ def _joined_series(done: Sequence[_Level]) -> dict[str, Any]:
     if users:
         out["users"] = {"requested": 0, "active_fraction": None, "timeline": users, "stopped": []}
     return out
-
-
-def _n(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
