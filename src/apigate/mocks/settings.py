@@ -43,7 +43,7 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.assistants.negative_page_500": "page=-1 answers 500 (the real server's bug)",
     # Keycloak
     "keycloak.token.no_expires_in": "token responses omit expires_in",
-    "keycloak.error.status": "a wrong password answers 403 instead of 401",
+    "keycloak.error.status": "a wrong password answers 403 instead of 400 (Keycloak 26; older versions: 401)",
     "keycloak.error.body": "token errors answer a plain-text body",
     "keycloak.jwks.wrong_key": "the JWKS publishes a key other than the signing key",
     "keycloak.public_client_cc": "client_credentials on a public client issues a token",
@@ -106,6 +106,8 @@ class MockSettings:
             raise UsageError("chunks must not be negative")
         if self.access_token_lifetime_s < 1:
             raise UsageError("access_token_lifetime_s must be at least 1")
+        if self.refresh_token_lifetime_s < 0:
+            raise UsageError("refresh_token_lifetime_s must not be negative")
         if not 400 <= self.error_status <= 599:
             raise UsageError("error_status must be an HTTP error status (400-599)")
         self._check_capacity()
@@ -138,6 +140,8 @@ class MockSettings:
         g.add_argument("--basejump-message-latency-ms", type=float, default=d.basejump_message_latency_ms,
                        metavar="MS")
         g.add_argument("--access-token-lifetime-s", type=int, default=d.access_token_lifetime_s, metavar="S")
+        g.add_argument("--refresh-token-lifetime-s", type=int, default=d.refresh_token_lifetime_s, metavar="S",
+                       help="Keycloak refresh tokens and sessions (the realm's SSO session idle timeout)")
         g.add_argument("--error-rate", type=float, default=d.error_rate, metavar="RATE")
         g.add_argument("--error-status", type=int, default=d.error_status, metavar="STATUS")
         g.add_argument("--added-latency-ms", type=float, default=d.added_latency_ms, metavar="MS")
@@ -169,7 +173,7 @@ class MockSettings:
         argv: list[str] = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("breaks", "keycloak_url", "refresh_token_lifetime_s", "basejump_access_lifetime_s",
+            if f.name in ("breaks", "keycloak_url", "basejump_access_lifetime_s",
                           "basejump_refresh_lifetime_s") or value == getattr(d, f.name):
                 continue
             argv += [f"--{f.name.replace('_', '-')}", str(value)]
