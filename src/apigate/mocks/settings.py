@@ -121,6 +121,11 @@ class MockSettings:
     stream_cut_rate: float = 0.0  # fraction of streams cut off (connection closed) half-way
     reset_rate: float = 0.0  # fraction of requests whose connection is reset before any answer
     seed: int | None = None
+    # a known capacity and periodic stalls of the AI answers (apigate.mocks.capacity)
+    capacity: int = 0  # answers in service at a time, per service (0: unlimited)
+    service_time_ms: float = 100.0  # how long each answer holds its slot (with a capacity)
+    stall_every_s: float = 0.0  # period of the stalls (0: no stalls)
+    stall_ms: float = 1000.0  # length of each stall, at the end of every period
     # contract breaks (names from BREAKS)
     breaks: frozenset[str] = field(default_factory=frozenset)
     # "independent": every assumed behaviour of ALTERNATIVES answered the other way
@@ -149,6 +154,17 @@ class MockSettings:
             raise UsageError("refresh_token_lifetime_s must not be negative")
         if not 400 <= self.error_status <= 599:
             raise UsageError("error_status must be an HTTP error status (400-599)")
+        self._check_capacity()
+
+    def _check_capacity(self) -> None:
+        if self.capacity < 0:
+            raise UsageError("--capacity must not be negative (0: unlimited)")
+        if self.capacity and not 0 < self.service_time_ms < math.inf:
+            raise UsageError("--service-time-ms must be a positive, finite number of ms when --capacity is set")
+        if not 0 <= self.stall_every_s < math.inf:
+            raise UsageError("--stall-every-s must be a finite number of seconds, at least 0 (0: no stalls)")
+        if self.stall_every_s and not 0 < self.stall_ms <= self.stall_every_s * 1000:
+            raise UsageError("--stall-ms must be positive and at most the stall period (--stall-every-s)")
 
     def broken(self, name: str) -> bool:
         """True when contract break ``name`` is switched on."""
@@ -188,6 +204,16 @@ class MockSettings:
         g.add_argument("--variant", choices=["faithful", "independent"], default=d.variant,
                        help="independent: answer every assumed behaviour the other way, as an independent "
                        "server written from the same public facts might (apigate contract must still pass)")
+        c = parser.add_argument_group("embedded mock capacity and stalls (AI answers: CodeMie chat, Basejump message)")
+        c.add_argument("--capacity", type=int, default=d.capacity, metavar="N",
+                       help="each service answers at most N answers at a time, the rest queue (default 0: unlimited)")
+        c.add_argument("--service-time-ms", type=float, default=d.service_time_ms, metavar="MS",
+                       help="with --capacity: each answer holds its slot this long (capacity = N / service time; "
+                            f"default {d.service_time_ms:g})")
+        c.add_argument("--stall-every-s", type=float, default=d.stall_every_s, metavar="S",
+                       help="stall the answers at the end of every S seconds (default 0: never)")
+        c.add_argument("--stall-ms", type=float, default=d.stall_ms, metavar="MS",
+                       help=f"length of each stall; answers arriving during it wait (default {d.stall_ms:g})")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> MockSettings:
