@@ -66,7 +66,7 @@ class Assistant:
 ASSISTANTS: Final[tuple[Assistant, ...]] = (
     Assistant(DEMO.assistant_id, "Demo Assistant", DEMO.assistant_slug, "demo",
               "The assistant of CodeMie's public API example.", "You are a helpful assistant.", "gpt-4o",
-              OWNER_DEMO, shared=True, versions=(1, 2)),
+              OWNER_DEMO, shared=True, versions=()),  # as the real demo assistant: no version (version 1 -> 404)
     Assistant("3b1f6c2e-9d4a-4e8b-a7c5-1f2e3d4c5b6a", "Code Reviewer", "code-reviewer", "demo",
               "Reviews merge requests.", "You review code.", "gpt-4o-mini", OWNER_OTHER, is_global=True),
     Assistant("9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "Private Assistant", "private-assistant", "secret-project",

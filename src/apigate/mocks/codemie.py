@@ -10,8 +10,10 @@ Routes are relative to the service URL (``.../code-assistant-api``)::
     GET  /v1/info, /v1/healthcheck               (no auth)
     GET  /openapi.json                           the CodeMie contract, as data
 
-Order of checks, as the real server: authentication (401) before validation (422), then the assistant (404),
-read access (401 "Access denied"), version (404), conversation owner (403), output schema (422).
+Order of checks on the chat, as the real server: the body is decoded first (undecodable bytes → 400 with FastAPI's
+``{"detail": ...}``, text that is not JSON → 422), then authentication (401), then validation of the query and
+the body (422, an invalid ``output_schema`` included), then the assistant (404), read access (401 "Access
+denied"), version (404), conversation owner (403).
 """
 
 from __future__ import annotations
@@ -40,15 +42,16 @@ from apigate.config import DEMO
 from apigate.mocks._bearer import InvalidToken, TokenVerifier
 from apigate.mocks._catalog import ASSISTANTS, LLM_MODELS, PROJECTS, Assistant
 from apigate.mocks._chat_request import (
-    DEFAULT_QUERY,
+    BodyUndecodable,
     ChatRequest,
+    DomainInvalid,
     ValidationFailed,
+    decode_chat_body,
     parse_bool,
-    parse_chat_body,
-    parse_chat_query,
+    parse_chat,
     parse_int,
 )
-from apigate.mocks._chat_stream import ChatStream, split_answer
+from apigate.mocks._chat_stream import ChatStream, split_answer, thought
 from apigate.mocks._common import (
     ContractDocument,
     JSONAnswer,
@@ -98,15 +101,6 @@ def _example(schema: Any) -> Any:
         return {k: _example(props.get(k, {})) for k in schema.get("required") or [] if isinstance(k, str)}
     defaults = {"string": "example", "integer": 0, "number": 0.0, "boolean": True, "array": [], "null": None}
     return defaults.get(kind, {}) if isinstance(kind, str) else {}
-
-
-def _thought(thought_id: str, text: str, answer: str) -> dict[str, Any]:
-    """The one thought of a non-streamed answer."""
-    return {
-        "id": thought_id, "parent_id": None, "metadata": {}, "in_progress": False, "input_text": text,
-        "message": answer, "author_type": "Agent", "author_name": "Codemie Thoughts", "output_format": "text",
-        "error": False, "interrupted": False, "aborted": False, "children": [],
-    }
 
 
 _ids = random.Random()  # thought ids: random, not secret (uuid4's os.urandom costs more than the rest of the id)
@@ -175,9 +169,9 @@ class _CodeMie:
         self.lax_top_k = settings.broken("codemie.validation.lax")
         self.answer_status = 201 if settings.broken("codemie.chat.status_201") else 200
         self.answer_template = _Template(
-            lambda generated, elapsed, thought_id, text, answer, tool_errors: self.answer_body(
-                generated, elapsed, [_thought(thought_id, text, answer)], None, tool_errors),
-            ("generated", "elapsed", "thought_id", "text", "answer", "tool_errors"),
+            lambda generated, elapsed, thought_id, answer: self.answer_body(
+                generated, elapsed, [thought(thought_id, answer)], None),
+            ("generated", "elapsed", "thought_id", "answer"),
         )
 
     # ---- answers --------------------------------------------------------------------------------------------
@@ -225,15 +219,22 @@ class _CodeMie:
     # ---- chat -----------------------------------------------------------------------------------------------
     async def chat(self, scope: Scope, receive: Receive, assistant: Assistant | None, key: str, value: str) -> Response:
         """The chat on the raw ASGI request (no Starlette ``Request``: this is what load runs hammer)."""
+        try:  # the body is read and decoded before authentication, as FastAPI does
+            body = decode_chat_body(await read_body(receive), _header(scope, b"content-type"))
+        except BodyUndecodable as exc:
+            return JSONAnswer({"detail": str(exc)}, status_code=400)
+        except ValidationFailed as exc:
+            return self.invalid(exc)
         claims = self.authenticate(scope)
         if isinstance(claims, Response):
             return claims
         try:
             query_string = scope.get("query_string")
-            query = parse_chat_query(QueryParams(query_string)) if query_string else DEFAULT_QUERY
-            ask = parse_chat_body(await read_body(receive), _header(scope, b"content-type"), lax_top_k=self.lax_top_k)
+            ask = parse_chat(body, QueryParams(query_string) if query_string else {}, lax_top_k=self.lax_top_k)
         except ValidationFailed as exc:
             return self.invalid(exc)
+        except DomainInvalid as exc:
+            return self.error(422, str(exc), None, None)
         if assistant is None:
             return self.not_found(key, key, value)
         refused = self.refuse(assistant, ask, claims)
@@ -242,32 +243,34 @@ class _CodeMie:
         if self.settings.broken("codemie.chat.500_on_input") and ask.text and not ask.text.isascii():
             return self.error(500, "Assistant Error", "'ascii' codec can't encode the input", None)
         answer = _answer_text(assistant, ask.text)
+        structured: Any = _example(ask.output_schema) if ask.output_schema is not None else None
         if ask.stream:
             cut = self.settings.stream_cut_rate > 0 and self.cuts.random() < self.settings.stream_cut_rate
-            return ChatStream(self.settings, split_answer(answer, self.settings.chunks),
-                              include_tool_errors=query.include_tool_errors, cut=cut)
+            # a structured answer streams as the JSON text of the object (json.dumps' spelling, as the server's)
+            final = answer if structured is None else json.dumps(structured)
+            return ChatStream(self.settings, split_answer(final, self.settings.chunks), final=final,
+                              thought_id=_uuid4(), cut=cut)
         received, _ = received_at(scope)
-        tool_errors: list[Any] | None = [] if query.include_tool_errors else None
         if ask.background_task:
-            body = self.answer_body("Task is running in the background", self.time_elapsed(0), None,
-                                    str(uuid.uuid4()), tool_errors)
+            body = self.answer_body("Task is running in the background", self.time_elapsed(0.0), None,
+                                    str(uuid.uuid4()))
             return JSONAnswer(body, status_code=self.answer_status)
         await sleep_until(received + self.chat_delay)
-        generated: Any = _example(ask.output_schema) if ask.output_schema is not None else answer
         encoded = self.answer_template.fill(
-            generated=generated, elapsed=self.time_elapsed(round(time.perf_counter() - received, 6)),
-            thought_id=_uuid4(), text=ask.text or "", answer=answer, tool_errors=tool_errors)
+            generated=answer if structured is None else structured,
+            elapsed=self.time_elapsed(round(time.perf_counter() - received, 6)), thought_id=_uuid4(), answer=answer)
         return Response(encoded, status_code=self.answer_status, media_type="application/json")
 
     def time_elapsed(self, seconds: float) -> float | str:
         return str(seconds) if self.settings.broken("codemie.chat.wrong_type") else seconds
 
-    def answer_body(self, generated: Any, elapsed: float | str, thoughts: Any, task_id: str | None,
-                    tool_errors: list[Any] | None) -> dict[str, Any]:
-        """The non-streamed answer (encoded per request through :attr:`answer_template`)."""
+    def answer_body(self, generated: Any, elapsed: float | str, thoughts: Any, task_id: str | None = None
+                    ) -> dict[str, Any]:
+        """The non-streamed answer (encoded per request through :attr:`answer_template`). ``toolErrors`` is null
+        also with include_tool_errors=true when no tool failed, as the real server answers."""
         body: dict[str, Any] = {
             "generated": generated, "timeElapsed": elapsed, "tokensUsed": None, "thoughts": thoughts,
-            "taskId": task_id, "success": True, "agentError": None, "toolErrors": tool_errors,
+            "taskId": task_id, "success": True, "agentError": None, "toolErrors": None,
         }
         if self.settings.broken("codemie.chat.missing_key"):
             del body["generated"]
@@ -278,9 +281,8 @@ class _CodeMie:
             return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
                               "Ask the assistant's owner to share it with you.")
         if ask.version is not None and ask.version not in assistant.versions:
-            return self.error(404, "Version not found",
-                              f"Version {ask.version} of assistant '{assistant.id}' does not exist.",
-                              "Omit version to use the current one.")
+            return self.error(404, "Version not found", f"Version {ask.version} not found for assistant {assistant.id}",
+                              "Please verify the version number and try again")
         if ask.conversation_id is not None:
             owner = self.conversations.get(ask.conversation_id)
             if owner is not None and owner != claims["sub"]:
@@ -289,15 +291,6 @@ class _CodeMie:
                 if len(self.conversations) >= CONVERSATION_LIMIT:
                     self.conversations.clear()
                 self.conversations[ask.conversation_id] = str(claims["sub"])
-        if ask.output_schema is not None:
-            from jsonschema import validators
-            from jsonschema.exceptions import SchemaError
-
-            try:
-                validators.validator_for(ask.output_schema).check_schema(ask.output_schema)
-            except SchemaError as exc:
-                return self.error(422, "Wrong JSON schema for structured output", exc.message,
-                                  "Pass a valid JSON schema in output_schema.")
         return None
 
     # ---- assistants -----------------------------------------------------------------------------------------
@@ -409,7 +402,7 @@ def create_app(
 
     async def chat_by_slug(request: Request) -> Response:
         slug: str = request.path_params["slug"]
-        project = request.query_params.get("project")
+        project = request.query_params.get("project") or None  # an empty project is ignored, as the server does
         assistant = next((a for a in ASSISTANTS if a.slug == slug and project in (None, a.project)), None)
         return await cm.chat(request.scope, request.receive, assistant, "slug", slug)
 

@@ -12,6 +12,7 @@ from apigate.errors import UsageError
 __all__ = ["BREAKS", "MockSettings"]
 
 StreamFormat = Literal["ndjson", "sse"]
+StreamDeltas = Literal["thought", "generated_chunk"]
 
 # Named contract breaks (issue 4's self-test switches them on one at a time). Each makes the mock deviate from
 # its contract in exactly one way; the faithful mock has none switched on.
@@ -55,9 +56,11 @@ class MockSettings:
     """Every knob of the mocks. Times are in milliseconds (seconds for token lifetimes); rates in [0, 1]."""
 
     stream_format: StreamFormat = "ndjson"
+    # how a streamed answer's text travels: thought messages (the real server's default agent) or generated_chunk
+    stream_deltas: StreamDeltas = "thought"
     first_chunk_ms: float = 100.0  # request received -> first stream chunk written
     chunk_interval_ms: float = 20.0  # between consecutive chunks, the terminal one included
-    chunks: int = 8  # progress chunks (text deltas) before the terminal chunk
+    chunks: int | None = None  # progress chunks (text deltas) before the terminal one; None: one per word
     chat_latency_ms: float = 20.0  # non-streamed CodeMie answer
     basejump_message_latency_ms: float = 20.0  # Basejump chat message (the real one takes seconds)
     access_token_lifetime_s: int = 300  # Keycloak access tokens (provisioning scripts' value)
@@ -81,6 +84,8 @@ class MockSettings:
             raise UsageError(f"unknown contract break(s): {', '.join(sorted(unknown))} (see apigate mock --list-breaks)")
         if self.stream_format not in ("ndjson", "sse"):
             raise UsageError(f"--stream-format must be ndjson or sse, not {self.stream_format!r}")
+        if self.stream_deltas not in ("thought", "generated_chunk"):
+            raise UsageError(f"--stream-deltas must be thought or generated_chunk, not {self.stream_deltas!r}")
         for name in ("error_rate", "stream_cut_rate", "reset_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{name} must be between 0 and 1")
@@ -88,7 +93,7 @@ class MockSettings:
                      "basejump_message_latency_ms"):
             if not 0 <= getattr(self, name) < math.inf:  # NaN and infinity too: a stream must end
                 raise UsageError(f"{name} must be a finite number of ms, at least 0")
-        if self.chunks < 0:
+        if self.chunks is not None and self.chunks < 0:
             raise UsageError("chunks must not be negative")
         if self.access_token_lifetime_s < 1:
             raise UsageError("access_token_lifetime_s must be at least 1")
@@ -106,9 +111,13 @@ class MockSettings:
         g = parser.add_argument_group("embedded mock behaviour")
         d = MockSettings()
         g.add_argument("--stream-format", choices=["ndjson", "sse"], default=d.stream_format)
+        g.add_argument("--stream-deltas", choices=["thought", "generated_chunk"], default=d.stream_deltas,
+                       help="streamed answer text in thought messages (default, like the real server's default "
+                            "agent) or in generated_chunk deltas (other agent types)")
         g.add_argument("--first-chunk-ms", type=float, default=d.first_chunk_ms, metavar="MS")
         g.add_argument("--chunk-interval-ms", type=float, default=d.chunk_interval_ms, metavar="MS")
-        g.add_argument("--chunks", type=int, default=d.chunks, metavar="N")
+        g.add_argument("--chunks", type=int, default=d.chunks, metavar="N",
+                       help="text pieces before the terminal chunk (default: one per word of the answer)")
         g.add_argument("--chat-latency-ms", type=float, default=d.chat_latency_ms, metavar="MS")
         g.add_argument("--basejump-message-latency-ms", type=float, default=d.basejump_message_latency_ms,
                        metavar="MS")
