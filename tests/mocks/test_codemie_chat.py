@@ -314,3 +314,53 @@ SCALARS = st.one_of(
 def test_lax_scalars_match_pydantic(value: Any) -> None:
     assert _mine(lax_bool, value) == _pydantic(bool, value)
     assert _mine(lax_int, value) == _pydantic(int, value)
+
+
+# ---- the contract breaks of these rules (the self-test's catalogue) -------------------------------------------------
+
+BENT = [  # (break, body, status on the faithful mock, status with the break)
+    ("codemie.validation.strict", {"text": "hi", "top_k": "10"}, 200, 422),
+    ("codemie.validation.snake_case_wins", {"text": "hi", "topK": 5, "top_k": None}, 200, 422),
+    ("codemie.validation.empty_tool_creds", {"text": "hi", "tools_config": [{"name": "t", "tool_creds": {}}]}, 422, 200),
+    ("codemie.validation.history_message_required", {"text": "hi", "history": [{"role": "User"}]}, 200, 422),
+    ("codemie.bug.numeric_body_500", 123, 422, 500),
+    ("codemie.bug.background_without_text_500", {"text": None, "background_task": True}, 200, 500),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "faithful", "broken"), BENT, ids=[b[0] for b in BENT])
+def test_each_request_model_break_bends_its_rule(make_mock: Callable[..., ASGIClient], name: str, body: Any,
+                                                 faithful: int, broken: int) -> None:
+    for breaks, status in ((frozenset(), faithful), (frozenset({name}), broken)):
+        mock = make_mock(breaks=breaks)
+        assert mock.post(CHAT, json=body, headers=bearer(password_token(mock))).status_code == status, breaks
+
+
+@pytest.mark.parametrize(("name", "raw", "headers", "status"), [
+    ("codemie.bug.malformed_json_500", b'{"text": ', JSON, 500),  # before authentication too, as the real bug
+    ("codemie.bug.content_type_500", b'{"text": "hi"}', {"Content-Type": "text/plain"}, 401),  # after it
+    ("codemie.body.after_auth", b'{"text": "\xff"}', JSON, 401),
+])
+def test_body_breaks_without_a_token(make_mock: Callable[..., ASGIClient], name: str, raw: bytes,
+                                     headers: dict[str, str], status: int) -> None:
+    assert make_mock(breaks=frozenset({name})).post(CHAT, content=raw, headers=headers).status_code == status
+
+
+def test_the_content_type_bug_answers_500_with_a_token(make_mock: Callable[..., ASGIClient]) -> None:
+    mock = make_mock(breaks=frozenset({"codemie.bug.content_type_500"}))
+    for headers in ({"Content-Type": "text/plain"}, {}):
+        r = mock.post(CHAT, content=b'{"text": "hi"}', headers={**headers, **bearer(password_token(mock))})
+        assert r.status_code == 500 and set(r.json()["error"]) == {"message", "details", "help"}
+
+
+@pytest.mark.parametrize("name", ["codemie.stream.delta_mismatch", "codemie.stream.structured_prose"])
+def test_stream_breaks(make_mock: Callable[..., ASGIClient], name: str) -> None:
+    mock = make_mock(breaks=frozenset({name}), chunks=3)
+    r = mock.post(CHAT, json={"text": "hi", "stream": True, "output_schema": SCHEMA},
+                  headers=bearer(password_token(mock)))
+    *progress, final = decode_ndjson(r.content)
+    if name == "codemie.stream.delta_mismatch":  # generated_chunk deltas, and a final text that differs
+        assert all(c["thought"] is None for c in progress)
+        assert final["generated"] != "".join(c["generated_chunk"] for c in progress)
+    else:  # prose where the JSON text of the object belongs
+        assert final["generated"].startswith("Hello from")

@@ -24,6 +24,7 @@ stop validation at once: the first with its own 422 shape, the second with the d
 from __future__ import annotations
 
 import email.message
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ from typing import Any, Final
 from apigate.mocks._common import json_text
 
 __all__ = [
+    "Bends",
     "BodyUndecodable",
     "ChatRequest",
     "DomainInvalid",
@@ -207,13 +209,12 @@ def _list_of(item: Check) -> Check:
     return check
 
 
-def _lookup(obj: Mapping[str, Any], name: str) -> tuple[str, Any] | None:
-    """(key, value) of field ``name`` in ``obj``: the camelCase spelling wins over the snake_case one."""
-    camel = _camel(name)
-    if camel in obj:
-        return camel, obj[camel]
-    if name in obj:
-        return name, obj[name]
+def _lookup(obj: Mapping[str, Any], name: str, *, snake_first: bool = False) -> tuple[str, Any] | None:
+    """(key, value) of field ``name`` in ``obj``: the camelCase spelling wins over the snake_case one (unless
+    ``snake_first``, a contract break)."""
+    for key in (name, _camel(name)) if snake_first else (_camel(name), name):
+        if key in obj:
+            return key, obj[key]
     return None
 
 
@@ -223,7 +224,7 @@ def _camel(name: str) -> str:
 
 
 # ---- nested models ----------------------------------------------------------------------------------------------
-def _chat_message(value: Any, loc: Loc, errors: Errors) -> Any:
+def _chat_message(value: Any, loc: Loc, errors: Errors, *, message_required: bool = False) -> Any:
     if not _model(value, loc, errors):
         return _INVALID
     found = _lookup(value, "role")
@@ -233,17 +234,19 @@ def _chat_message(value: Any, loc: Loc, errors: Errors) -> Any:
         errors.append(_error("enum", (*loc, found[0]), "Input should be 'Assistant' or 'User'", found[1],
                              {"expected": "'Assistant' or 'User'"}))
     message = _lookup(value, "message")
-    if message is not None and message[1] is not None:
+    if message is None and message_required:
+        errors.append(_error("missing", (*loc, "message"), "Field required", value))
+    elif message is not None and (message[1] is not None or message_required):
         _string(message[1], (*loc, message[0]), errors)
     return value
 
 
-def _history(value: Any, loc: Loc, errors: Errors) -> Any:
+def _history(value: Any, loc: Loc, errors: Errors, *, item: Check = _chat_message) -> Any:
     """``list[ChatMessage] | str``: pydantic's smart union reports both members' errors, tagged."""
     if isinstance(value, str):
         return value
     attempt: Errors = []
-    _list_of(_chat_message)(value, (*loc, "list[ChatMessage]"), attempt)
+    _list_of(item)(value, (*loc, "list[ChatMessage]"), attempt)
     if not attempt:
         return value
     errors.extend(attempt)
@@ -251,7 +254,7 @@ def _history(value: Any, loc: Loc, errors: Errors) -> Any:
     return _INVALID
 
 
-def _tool_config(value: Any, loc: Loc, errors: Errors) -> Any:
+def _tool_config(value: Any, loc: Loc, errors: Errors, *, empty_creds_count: bool = False) -> Any:
     if not _model(value, loc, errors):
         return _INVALID
     before = len(errors)
@@ -268,7 +271,8 @@ def _tool_config(value: Any, loc: Loc, errors: Errors) -> Any:
         _string(integration[1], (*loc, integration[0]), errors)
     if len(errors) > before:
         return _INVALID
-    has_creds = bool(creds and creds[1])  # an empty object counts as missing
+    has_creds = creds is not None and creds[1] is not None if empty_creds_count else bool(creds and creds[1])
+    # (an empty object counts as missing)
     has_integration = bool(integration and integration[1])
     if has_creds == has_integration:
         text = "Either tool_creds or integration_id must be provided" + (", but not both" if has_creds else "")
@@ -294,12 +298,12 @@ def _interactive_response(value: Any, loc: Loc, errors: Errors) -> Any:
     return value if len(errors) == before else _INVALID
 
 
-def _sub_versions(value: Any, loc: Loc, errors: Errors) -> Any:
+def _sub_versions(value: Any, loc: Loc, errors: Errors, *, integer: Check = lax_int) -> Any:
     if not isinstance(value, dict):
         errors.append(_error("dict_type", loc, "Input should be a valid dictionary", value))
         return _INVALID
     before = len(errors)
-    out = {k: lax_int(v, (*loc, k), errors) for k, v in value.items()}
+    out = {k: integer(v, (*loc, k), errors) for k, v in value.items()}
     return out if len(errors) == before else _INVALID
 
 
@@ -336,46 +340,86 @@ def _valid_output_schema(schema: dict[str, Any]) -> bool:
     return True
 
 
-def _anything(value: Any, loc: Loc, errors: Errors) -> Any:
-    return value
+def _strict_bool(value: Any, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, bool):
+        return value
+    errors.append(_error("bool_type", loc, "Input should be a valid boolean", value))
+    return _INVALID
+
+
+def _strict_int(value: Any, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    errors.append(_error("int_type", loc, "Input should be a valid integer", value))
+    return _INVALID
+
+
+@dataclass(frozen=True)
+class Bends:
+    """Contract breaks of the self-test that bend the request model (all false: the real server's rules)."""
+
+    any_top_k: bool = False  # any top_k at all is accepted
+    strict_types: bool = False  # no lax coercion: JSON booleans and integers only
+    snake_case_wins: bool = False  # the snake_case spelling is read when both are sent
+    empty_tool_creds: bool = False  # tool_creds {} counts as credentials
+    history_message_required: bool = False  # history items need a string message
 
 
 @dataclass(frozen=True)
 class _Field:
     name: str
-    check: Check
+    kind: str  # a key of the checks of :func:`_fields`
     nullable: bool = True
 
 
 # the server's request model, in its declaration order (the order pydantic reports errors in)
 FIELDS: Final = (
-    _Field("conversation_id", _string, nullable=False),
-    _Field("text", _string),
-    _Field("content_raw", _string),
-    _Field("file_names", _file_names),
-    _Field("llm_model", _string),
-    _Field("enable_image_generation", lax_bool),
-    _Field("image_generation_model", _string),
-    _Field("history", _history, nullable=False),
-    _Field("history_index", lax_int),
-    _Field("mcp_server_single_usage", lax_bool),
-    _Field("workflow_execution_id", _string),
-    _Field("interactive_response", _interactive_response),
-    _Field("version", lax_int),
-    _Field("sub_assistants_versions", _sub_versions),
-    _Field("stream", lax_bool),
-    _Field("top_k", lax_int, nullable=False),
-    _Field("system_prompt", _string, nullable=False),
-    _Field("background_task", lax_bool),
-    _Field("metadata", _object),
-    _Field("tools_config", _list_of(_tool_config)),
-    _Field("output_schema", _output_schema),
-    _Field("disable_cache", lax_bool),
-    _Field("save_history", lax_bool, nullable=False),
-    _Field("skill_ids", _list_of(_string)),
-    _Field("enable_web_search", lax_bool),
-    _Field("enable_code_interpreter", lax_bool),
+    _Field("conversation_id", "str", nullable=False),
+    _Field("text", "str"),
+    _Field("content_raw", "str"),
+    _Field("file_names", "file_names"),
+    _Field("llm_model", "str"),
+    _Field("enable_image_generation", "bool"),
+    _Field("image_generation_model", "str"),
+    _Field("history", "history", nullable=False),
+    _Field("history_index", "int"),
+    _Field("mcp_server_single_usage", "bool"),
+    _Field("workflow_execution_id", "str"),
+    _Field("interactive_response", "interactive_response"),
+    _Field("version", "int"),
+    _Field("sub_assistants_versions", "sub_versions"),
+    _Field("stream", "bool"),
+    _Field("top_k", "int", nullable=False),
+    _Field("system_prompt", "str", nullable=False),
+    _Field("background_task", "bool"),
+    _Field("metadata", "object"),
+    _Field("tools_config", "tools_config"),
+    _Field("output_schema", "output_schema"),
+    _Field("disable_cache", "bool"),
+    _Field("save_history", "bool", nullable=False),
+    _Field("skill_ids", "str_list"),
+    _Field("enable_web_search", "bool"),
+    _Field("enable_code_interpreter", "bool"),
 )
+_NULL_ERRORS: Final = {"int": ("int_type", "Input should be a valid integer"),
+                       "bool": ("bool_type", "Input should be a valid boolean"),
+                       "str": ("string_type", "Input should be a valid string")}
+
+
+@functools.cache
+def _checks(bends: Bends) -> dict[str, Check]:
+    """The check of each field kind, under ``bends``."""
+    boolean = _strict_bool if bends.strict_types else lax_bool
+    integer = _strict_int if bends.strict_types else lax_int
+    message = functools.partial(_chat_message, message_required=bends.history_message_required)
+    return {
+        "str": _string, "bool": boolean, "int": integer, "object": _object, "str_list": _list_of(_string),
+        "file_names": _file_names, "history": functools.partial(_history, item=message),
+        "interactive_response": _interactive_response,
+        "sub_versions": functools.partial(_sub_versions, integer=integer),
+        "tools_config": _list_of(functools.partial(_tool_config, empty_creds_count=bends.empty_tool_creds)),
+        "output_schema": _output_schema,
+    }
 
 
 @dataclass(frozen=True)
@@ -451,10 +495,10 @@ def _check_query(query: Mapping[str, str], errors: Errors) -> None:
                              {"expected": "'minimal', 'standard' or 'full'"}))
 
 
-def parse_chat(body: Any, query: Mapping[str, str], *, lax_top_k: bool = False) -> ChatRequest:
+def parse_chat(body: Any, query: Mapping[str, str], *, bends: Bends = Bends()) -> ChatRequest:
     """The validated ask (after authentication; ``query``: the query parameters); raises
     :class:`ValidationFailed` (422 with the validation envelope) or :class:`DomainInvalid` (422 with the full
-    envelope). ``lax_top_k``: the contract break that accepts any ``top_k`` at all.
+    envelope). ``bends``: contract breaks of the self-test.
     """
     errors: Errors = []
     _check_query(query, errors)
@@ -473,17 +517,19 @@ def parse_chat(body: Any, query: Mapping[str, str], *, lax_top_k: bool = False) 
         _model(shown, ("body",), errors)
         raise ValidationFailed(errors)
     values: dict[str, Any] = {}
+    checks = _checks(bends)
     for f in FIELDS:
-        found = _lookup(body, f.name)
+        found = _lookup(body, f.name, snake_first=bends.snake_case_wins)
         if found is None:
             continue
         key, value = found
-        if (value is None and f.nullable) or (lax_top_k and f.name == "top_k"):
+        if (value is None and f.nullable) or (bends.any_top_k and f.name == "top_k"):
             values[f.name] = None
-        elif value is None:
-            values[f.name] = f.check(value, ("body", key), errors) if f.name == "history" else _null(f, key, errors)
+        elif value is None and f.kind in _NULL_ERRORS:
+            kind, msg = _NULL_ERRORS[f.kind]
+            errors.append(_error(kind, ("body", key), msg, None))
         else:
-            values[f.name] = f.check(value, ("body", key), errors)
+            values[f.name] = checks[f.kind](value, ("body", key), errors)
     if not errors:
         for assistant_id, version in (values.get("sub_assistants_versions") or {}).items():
             if version < 1:
@@ -504,11 +550,3 @@ def parse_chat(body: Any, query: Mapping[str, str], *, lax_top_k: bool = False) 
         llm_model=values.get("llm_model"),
     )
 
-
-def _null(f: _Field, key: str, errors: Errors) -> Any:
-    """The error pydantic reports for null in a field that is not nullable."""
-    null_errors: dict[Check, tuple[str, str]] = {lax_int: ("int_type", "Input should be a valid integer"),
-                                                 lax_bool: ("bool_type", "Input should be a valid boolean")}
-    kind, msg = null_errors.get(f.check, ("string_type", "Input should be a valid string"))
-    errors.append(_error(kind, ("body", key), msg, None))
-    return _INVALID

@@ -98,13 +98,14 @@ class ChatStream(Response):
 
     def plan(self) -> list[dict[str, Any]]:
         s = self.settings
-        if s.stream_deltas == "thought":
+        tampered = s.broken("codemie.stream.final_mismatch") or s.broken("codemie.stream.delta_mismatch")
+        if s.stream_deltas == "thought" and not s.broken("codemie.stream.delta_mismatch"):
             chunks = [_chunk(thought=thought(self.thought_id, d)) for d in self.deltas]
         else:
             chunks = [_chunk(generated_chunk=d) for d in self.deltas]
         if s.broken("codemie.stream.no_terminal"):
             return chunks
-        full = self.final + (" (edited)" if s.broken("codemie.stream.final_mismatch") else "")
+        full = self.final + (" (edited)" if tampered else "")
         chunks.append(_chunk(generated_chunk="", generated=full, last=True, time_elapsed=0.0, debug={}))
         if s.broken("codemie.stream.after_end"):
             chunks.append(_chunk(generated_chunk="late delta"))

@@ -42,6 +42,7 @@ from apigate.config import DEMO
 from apigate.mocks._bearer import InvalidToken, TokenVerifier
 from apigate.mocks._catalog import ASSISTANTS, LLM_MODELS, PROJECTS, Assistant
 from apigate.mocks._chat_request import (
+    Bends,
     BodyUndecodable,
     ChatRequest,
     DomainInvalid,
@@ -166,7 +167,13 @@ class _CodeMie:
         # the chat's per-request constants (settings are frozen)
         self.chat_delay = self.offset + settings.chat_latency_ms / 1000
         self.fixed_issuer = f"{settings.keycloak_url.rstrip('/')}/realms/{realm}" if settings.keycloak_url else None
-        self.lax_top_k = settings.broken("codemie.validation.lax")
+        self.bends = Bends(
+            any_top_k=settings.broken("codemie.validation.lax"),
+            strict_types=settings.broken("codemie.validation.strict"),
+            snake_case_wins=settings.broken("codemie.validation.snake_case_wins"),
+            empty_tool_creds=settings.broken("codemie.validation.empty_tool_creds"),
+            history_message_required=settings.broken("codemie.validation.history_message_required"),
+        )
         self.answer_status = 201 if settings.broken("codemie.chat.status_201") else 200
         self.answer_template = _Template(
             lambda generated, elapsed, thought_id, answer: self.answer_body(
@@ -219,18 +226,26 @@ class _CodeMie:
     # ---- chat -----------------------------------------------------------------------------------------------
     async def chat(self, scope: Scope, receive: Receive, assistant: Assistant | None, key: str, value: str) -> Response:
         """The chat on the raw ASGI request (no Starlette ``Request``: this is what load runs hammer)."""
-        try:  # the body is read and decoded before authentication, as FastAPI does
-            body = decode_chat_body(await read_body(receive), _header(scope, b"content-type"))
-        except BodyUndecodable as exc:
-            return JSONAnswer({"detail": str(exc)}, status_code=400)
-        except ValidationFailed as exc:
-            return self.invalid(exc)
-        claims = self.authenticate(scope)
+        broken = self.settings.broken
+        # the body is read and decoded before authentication, as FastAPI does (unless a contract break says not)
+        claims = self.authenticate(scope) if broken("codemie.body.after_auth") else None
+        if not isinstance(claims, Response):
+            try:
+                body = decode_chat_body(await read_body(receive), _header(scope, b"content-type"))
+            except BodyUndecodable as exc:
+                return JSONAnswer({"detail": str(exc)}, status_code=400)
+            except ValidationFailed as exc:
+                return self.server_bug() if broken("codemie.bug.malformed_json_500") else self.invalid(exc)
+            if claims is None:
+                claims = self.authenticate(scope)
         if isinstance(claims, Response):
             return claims
+        if ((broken("codemie.bug.numeric_body_500") and isinstance(body, int | float) and not isinstance(body, bool))
+                or (broken("codemie.bug.content_type_500") and isinstance(body, bytes))):
+            return self.server_bug()
         try:
             query_string = scope.get("query_string")
-            ask = parse_chat(body, QueryParams(query_string) if query_string else {}, lax_top_k=self.lax_top_k)
+            ask = parse_chat(body, QueryParams(query_string) if query_string else {}, bends=self.bends)
         except ValidationFailed as exc:
             return self.invalid(exc)
         except DomainInvalid as exc:
@@ -240,18 +255,21 @@ class _CodeMie:
         refused = self.refuse(assistant, ask, claims)
         if refused is not None:
             return refused
-        if self.settings.broken("codemie.chat.500_on_input") and ask.text and not ask.text.isascii():
+        if broken("codemie.chat.500_on_input") and ask.text and not ask.text.isascii():
             return self.error(500, "Assistant Error", "'ascii' codec can't encode the input", None)
         answer = _answer_text(assistant, ask.text)
         structured: Any = _example(ask.output_schema) if ask.output_schema is not None else None
         if ask.stream:
             cut = self.settings.stream_cut_rate > 0 and self.cuts.random() < self.settings.stream_cut_rate
             # a structured answer streams as the JSON text of the object (json.dumps' spelling, as the server's)
-            final = answer if structured is None else json.dumps(structured)
+            prose = structured is None or broken("codemie.stream.structured_prose")
+            final = answer if prose else json.dumps(structured)
             return ChatStream(self.settings, split_answer(final, self.settings.chunks), final=final,
                               thought_id=_uuid4(), cut=cut)
         received, _ = received_at(scope)
         if ask.background_task:
+            if ask.text is None and broken("codemie.bug.background_without_text_500"):
+                return self.server_bug()
             body = self.answer_body("Task is running in the background", self.time_elapsed(0.0), None,
                                     str(uuid.uuid4()))
             return JSONAnswer(body, status_code=self.answer_status)
@@ -260,6 +278,12 @@ class _CodeMie:
             generated=answer if structured is None else structured,
             elapsed=self.time_elapsed(round(time.perf_counter() - received, 6)), thought_id=_uuid4(), answer=answer)
         return Response(encoded, status_code=self.answer_status, media_type="application/json")
+
+    def server_bug(self) -> Response:
+        """A 500 shaped as the real server's when its code crashes (the ``codemie.bug.*`` breaks copy its bugs)."""
+        return self.error(500, "Internal Server Error. <br> Stacktrace: (apigate mock: a copy of the real server's "
+                               "bug)", "An unexpected error occurred while processing the request.",
+                          "Please try again later or contact support if the problem persists.")
 
     def time_elapsed(self, seconds: float) -> float | str:
         return str(seconds) if self.settings.broken("codemie.chat.wrong_type") else seconds

@@ -9,7 +9,7 @@ from typing import Final, Literal
 
 from apigate.errors import UsageError
 
-__all__ = ["BREAKS", "MockSettings"]
+__all__ = ["BREAKS", "BREAK_GROUPS", "MockSettings"]
 
 StreamFormat = Literal["ndjson", "sse"]
 StreamDeltas = Literal["thought", "generated_chunk"]
@@ -28,11 +28,24 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.auth.any_key": "token signatures are not verified",
     "codemie.stream.no_terminal": "a stream ends without its last:true chunk",
     "codemie.stream.content_type": "streams are sent as text/plain",
-    "codemie.stream.final_mismatch": "the final 'generated' differs from the concatenated deltas",
+    "codemie.stream.final_mismatch": "the final 'generated' differs from the concatenated thought deltas",
     "codemie.stream.after_end": "a chunk is sent after the terminal chunk",
     "codemie.chat.500_on_input": "chat answers 500 when text contains a non-ASCII character",
     "codemie.assistants.pagination": "the assistants list omits 'pagination'",
-    "codemie.validation.lax": "top_k of a wrong type or null is accepted instead of 422",
+    "codemie.validation.lax": "any top_k is accepted (null, 10.5, 'ten', []) instead of 422",
+    # CodeMie, the real server's rules (issue 10)
+    "codemie.stream.delta_mismatch": "generated_chunk deltas whose concatenation differs from the final 'generated'",
+    "codemie.stream.structured_prose": "a streamed ask with output_schema ends with prose, not the object's JSON text",
+    "codemie.validation.strict": "lax values are refused: stream 0 or 'no', top_k '10' or 10.0 answer 422",
+    "codemie.validation.snake_case_wins": "when both spellings of a field are sent, the snake_case one is read",
+    "codemie.validation.empty_tool_creds": "tools_config with tool_creds {} is taken as credentials",
+    "codemie.validation.history_message_required": "history items without a message answer 422",
+    "codemie.body.after_auth": "the body is decoded after authentication (undecodable bytes without a token: 401)",
+    # CodeMie: copies of the real server's genuine bugs (group codemie.real_server_bugs)
+    "codemie.bug.malformed_json_500": "the real server's bug: a malformed JSON body answers 500",
+    "codemie.bug.numeric_body_500": "the real server's bug: a JSON body that is a number answers 500",
+    "codemie.bug.content_type_500": "the real server's bug: a body without Content-Type or as text/plain answers 500",
+    "codemie.bug.background_without_text_500": "the real server's bug: background_task true with text null answers 500",
     # Keycloak
     "keycloak.token.no_expires_in": "token responses omit expires_in",
     "keycloak.error.status": "a wrong password answers 403 instead of 401",
@@ -48,6 +61,12 @@ BREAKS: Final[dict[str, str]] = {
     "basejump.chat.not_member_ok": "a chat on a team the user has not joined is created",
     "basejump.error.envelope": "errors answer {'message': ...} instead of {'detail': ...}",
     "basejump.connection.bad_enum_ok": "database_type 'mssql' is accepted",
+}
+
+# Names that switch on several breaks at once. ``codemie.real_server_bugs``: the mock stands in for the real CodeMie
+# backend with its observed chat-path bugs, so that a test can show the suite reports exactly those.
+BREAK_GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "codemie.real_server_bugs": tuple(name for name in BREAKS if name.startswith("codemie.bug.")),
 }
 
 
@@ -79,6 +98,10 @@ class MockSettings:
     breaks: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
+        groups = set(self.breaks) & set(BREAK_GROUPS)
+        if groups:
+            members = {name for group in groups for name in BREAK_GROUPS[group]}
+            object.__setattr__(self, "breaks", frozenset((set(self.breaks) - groups) | members))
         unknown = set(self.breaks) - set(BREAKS)
         if unknown:
             raise UsageError(f"unknown contract break(s): {', '.join(sorted(unknown))} (see apigate mock --list-breaks)")
@@ -129,7 +152,8 @@ class MockSettings:
         g.add_argument("--reset-rate", type=float, default=d.reset_rate, metavar="RATE")
         g.add_argument("--seed", type=int, default=d.seed)
         g.add_argument("--break", dest="breaks", action="append", default=[], metavar="NAME",
-                       help="switch on a named contract break (repeatable; --list-breaks shows them)")
+                       help="switch on a named contract break or group of breaks (repeatable; --list-breaks shows "
+                            "them)")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> MockSettings:

@@ -1,0 +1,62 @@
+"""A stand-in for a live CodeMie with the real server's genuine chat-path bugs: ``apigate contract --api codemie``
+against the embedded mock with ``--break codemie.real_server_bugs`` must report those bugs and nothing else.
+
+The real backend (served from its source) answers 500 to a malformed JSON body, to a JSON body that is a number,
+to a body without Content-Type or sent as ``text/plain``, and to ``background_task: true`` with ``text: null``;
+everything else the suite checks it does as documented. The group of breaks copies exactly those four bugs into the
+otherwise faithful mock, so a false alarm of the suite on a faithful server shows up here as an extra failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apigate.config import ENV_VARS
+from apigate.mocks.settings import BREAK_GROUPS
+
+pytestmark = pytest.mark.slow
+
+GROUP = "codemie.real_server_bugs"
+BUG_CHECKS = {  # the explicit check that finds each bug
+    "codemie.bug.malformed_json_500": "body.malformed_json",
+    "codemie.bug.numeric_body_500": "body.not_an_object",
+    "codemie.bug.content_type_500": "body.text_plain_content_type",
+    "codemie.bug.background_without_text_500": "chat.background_without_text",
+}
+ALSO_CONTENT_TYPE = "body.no_content_type"
+# schemathesis may find the body bugs by itself too: a server error for a body that is a JSON number, or one sent
+# without a JSON Content-Type
+NUMERIC_BODY = re.compile(r"-d '?-?[0-9][0-9.eE+-]*'? ")
+
+
+def _is_a_body_bug(curl: str) -> bool:
+    return bool(NUMERIC_BODY.search(curl + " ")) or "content-type: application/json" not in curl.lower()
+
+
+def test_the_group_is_the_four_bugs() -> None:
+    assert set(BREAK_GROUPS[GROUP]) == set(BUG_CHECKS)
+
+
+def test_a_server_with_the_real_bugs_fails_on_exactly_those(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS and k != "APIGATE_CONFIG"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "apigate", "contract", "--api", "codemie", "--break", GROUP, "--max-examples", "5",
+         "--seed", "20261204", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path, check=False,
+    )
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    failures = json.loads((tmp_path / "summary.json").read_text())["contract"]["codemie"]["failures"]
+    checks = {f["check"] for f in failures}
+    expected = {*BUG_CHECKS.values(), ALSO_CONTENT_TYPE}
+    assert expected <= checks, f"bugs not reported: {sorted(expected - checks)}"
+    unexpected = [f for f in failures if f["check"] not in expected
+                  and not (f["check"] == "not_a_server_error" and _is_a_body_bug(f["curl"]))]
+    assert not unexpected, "false alarms:\n" + "\n".join(f"{f['operation']} {f['check']}: {f['reason']}\n  {f['curl']}"
+                                                         for f in unexpected)
