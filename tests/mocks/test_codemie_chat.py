@@ -88,7 +88,6 @@ ACCEPTED = [
     {"tools_config": [{"name": "t", "toolCreds": {"a": 1}}]},
     {"tools_config": [{"name": "t", "integrationId": "i"}]},
     {"sub_assistants_versions": {}},
-    {"interactive_response": {"request_id": "r", "kind": "choice", "payload": {}}},
     {"output_schema": {}}, {"file_name": "a.txt"}, {"file_names": [f"f{i}" for i in range(20)]},
     {"metadata": {"k": "v"}, "unknown_key": [1], "propagate_headers": False},
 ]
@@ -203,6 +202,14 @@ def test_a_structured_answer_is_an_object_and_streams_as_its_json_text(mock: ASG
 
 
 # ---- other answers ------------------------------------------------------------------------------------------------
+
+def test_an_interactive_response_must_answer_a_pending_request(mock: ASGIClient, token: str) -> None:
+    # the mock never asks for input, so a well-formed answer answers nothing: the real server's domain 422
+    body = {"text": "hi", "interactive_response": {"request_id": "r-1", "kind": "choice", "payload": {}}}
+    r = mock.post(CHAT, json=body, headers=bearer(token))
+    assert r.status_code == 422
+    assert r.json() == {"error": {"message": "Unknown interactive request_id", "details": None, "help": None}}
+
 
 def test_version_and_slug_answers(mock: ASGIClient, token: str) -> None:
     r = mock.post(CHAT, json={"text": "hi", "version": 1}, headers=bearer(token))
@@ -324,11 +331,12 @@ BENT = [  # (break, body, status on the faithful mock, status with the break)
     ("codemie.validation.empty_tool_creds", {"text": "hi", "tools_config": [{"name": "t", "tool_creds": {}}]}, 422, 200),
     ("codemie.validation.history_message_required", {"text": "hi", "history": [{"role": "User"}]}, 200, 422),
     ("codemie.bug.numeric_body_500", 123, 422, 500),
+    ("codemie.bug.numeric_body_500", False, 422, 500),
     ("codemie.bug.background_without_text_500", {"text": None, "background_task": True}, 200, 500),
 ]
 
 
-@pytest.mark.parametrize(("name", "body", "faithful", "broken"), BENT, ids=[b[0] for b in BENT])
+@pytest.mark.parametrize(("name", "body", "faithful", "broken"), BENT, ids=[f"{b[0]}-{b[1]}"[:60] for b in BENT])
 def test_each_request_model_break_bends_its_rule(make_mock: Callable[..., ASGIClient], name: str, body: Any,
                                                  faithful: int, broken: int) -> None:
     for breaks, status in ((frozenset(), faithful), (frozenset({name}), broken)):

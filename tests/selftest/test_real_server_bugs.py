@@ -1,7 +1,8 @@
 """A stand-in for a live CodeMie with the real server's genuine chat-path bugs: ``apigate contract --api codemie``
 against the embedded mock with ``--break codemie.real_server_bugs`` must report those bugs and nothing else.
 
-The real backend (served from its source) answers 500 to a malformed JSON body, to a JSON body that is a number,
+The real backend (served from its source) answers 500 to a malformed JSON body, to a JSON body that is a number (or
+a boolean),
 to a body without Content-Type or sent as ``text/plain``, and to ``background_task: true`` with ``text: null``;
 everything else the suite checks it does as documented. The group of breaks copies exactly those four bugs into the
 otherwise faithful mock, so a false alarm of the suite on a faithful server shows up here as an extra failure.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -31,13 +32,19 @@ BUG_CHECKS = {  # the explicit check that finds each bug
     "codemie.bug.background_without_text_500": "chat.background_without_text",
 }
 ALSO_CONTENT_TYPE = "body.no_content_type"
-# schemathesis may find the body bugs by itself too: a server error for a body that is a JSON number, or one sent
-# without a JSON Content-Type
-NUMERIC_BODY = re.compile(r"-d '?-?[0-9][0-9.eE+-]*'? ")
-
-
 def _is_a_body_bug(curl: str) -> bool:
-    return bool(NUMERIC_BODY.search(curl + " ")) or "content-type: application/json" not in curl.lower()
+    """Whether schemathesis' own server-error finding is one of the body bugs: a body that is not JSON, a JSON number
+    or boolean, or one sent without a JSON Content-Type."""
+    if "content-type: application/json" not in curl.lower():
+        return True
+    words = shlex.split(curl)
+    if "-d" not in words:
+        return False
+    try:
+        value = json.loads(words[words.index("-d") + 1])
+    except ValueError:
+        return True
+    return isinstance(value, int | float)  # a boolean is one too
 
 
 def test_the_group_is_the_four_bugs() -> None:

@@ -431,6 +431,7 @@ class ChatRequest:
     output_schema: dict[str, Any] | None = None  # a non-empty schema: the answer is structured
     version: int | None = None
     llm_model: str | None = None
+    interactive_response: str | None = None  # the request_id it answers
 
 
 def _json_content_type(content_type: str | None) -> bool:
@@ -548,5 +549,6 @@ def parse_chat(body: Any, query: Mapping[str, str], *, bends: Bends = Bends()) -
         output_schema=schema or None,
         version=values.get("version"),
         llm_model=values.get("llm_model"),
+        interactive_response=(values.get("interactive_response") or {}).get("request_id"),
     )
 

@@ -240,7 +240,7 @@ class _CodeMie:
                 claims = self.authenticate(scope)
         if isinstance(claims, Response):
             return claims
-        if ((broken("codemie.bug.numeric_body_500") and isinstance(body, int | float) and not isinstance(body, bool))
+        if ((broken("codemie.bug.numeric_body_500") and isinstance(body, int | float))  # bool is an int here
                 or (broken("codemie.bug.content_type_500") and isinstance(body, bytes))):
             return self.server_bug()
         try:
@@ -301,20 +301,22 @@ class _CodeMie:
         return body
 
     def refuse(self, assistant: Assistant, ask: ChatRequest, claims: Mapping[str, Any]) -> Response | None:
+        """Read access (401), version (404), the conversation's owner (403), an interactive response (422)."""
         if not assistant.readable_by(claims):
             return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
                               "Ask the assistant's owner to share it with you.")
         if ask.version is not None and ask.version not in assistant.versions:
             return self.error(404, "Version not found", f"Version {ask.version} not found for assistant {assistant.id}",
                               "Please verify the version number and try again")
-        if ask.conversation_id is not None:
-            owner = self.conversations.get(ask.conversation_id)
-            if owner is not None and owner != claims["sub"]:
-                return self.error(403, "Access denied", "The conversation belongs to another user.", None)
-            if owner is None:
-                if len(self.conversations) >= CONVERSATION_LIMIT:
-                    self.conversations.clear()
-                self.conversations[ask.conversation_id] = str(claims["sub"])
+        owner = self.conversations.get(ask.conversation_id) if ask.conversation_id is not None else None
+        if owner is not None and owner != claims["sub"]:
+            return self.error(403, "Access denied", "The conversation belongs to another user.", None)
+        if ask.interactive_response is not None:  # the mock never asks for input: nothing can be answered
+            return self.error(422, "Unknown interactive request_id", None, None)
+        if ask.conversation_id is not None and owner is None:
+            if len(self.conversations) >= CONVERSATION_LIMIT:
+                self.conversations.clear()
+            self.conversations[ask.conversation_id] = str(claims["sub"])
         return None
 
     # ---- assistants -----------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.body.after_auth": "the body is decoded after authentication (undecodable bytes without a token: 401)",
     # CodeMie: copies of the real server's genuine bugs (group codemie.real_server_bugs)
     "codemie.bug.malformed_json_500": "the real server's bug: a malformed JSON body answers 500",
-    "codemie.bug.numeric_body_500": "the real server's bug: a JSON body that is a number answers 500",
+    "codemie.bug.numeric_body_500": "the real server's bug: a JSON body that is a number or a boolean answers 500",
     "codemie.bug.content_type_500": "the real server's bug: a body without Content-Type or as text/plain answers 500",
     "codemie.bug.background_without_text_500": "the real server's bug: background_task true with text null answers 500",
     # Keycloak
