@@ -24,7 +24,8 @@ brace; SSE: the first character of the line end that dispatched the event). Malf
 Rules of both styles: every chunk is an object, ``last`` is a boolean or null, exactly one terminal ``last: true``
 chunk ends the answer and nothing follows it (with ``include_tool_errors`` one more ``last: true`` chunk whose
 ``generated`` is null is tolerated: the backend's code has one, the observed server never sends it). The final
-``generated`` (when a string, and the final chunk reports no error) must equal the streamed text:
+``generated`` — when it is a string, the final chunk reports no error and some piece carried text (a model that
+streams no token sends only the final text) — must equal the streamed text:
 
 * ``generated_chunk`` streams: the concatenated deltas;
 * thought streams: the concatenated thought messages, but only where the facts say they are the answer — every

@@ -23,7 +23,6 @@ stop validation at once: the first with its own 422 shape, the second with the d
 
 from __future__ import annotations
 
-import email.message
 import functools
 import json
 import re
@@ -436,12 +435,8 @@ class ChatRequest:
 
 def _json_content_type(content_type: str | None) -> bool:
     """FastAPI's test: the body is decoded as JSON for ``application/json`` and ``application/*+json``."""
-    if not content_type:
-        return False
-    message = email.message.Message()
-    message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+    main, _, sub = (content_type or "").split(";", 1)[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or (sub.endswith("+json") and "/" not in sub))
 
 
 def _reject_constant(name: str) -> Any:
