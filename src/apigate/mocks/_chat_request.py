@@ -169,18 +169,26 @@ def lax_int(value: Any, loc: Loc, errors: Errors) -> Any:
     return _INVALID
 
 
-def _string(value: Any, loc: Loc, errors: Errors) -> Any:
-    if isinstance(value, str):
-        return value
-    errors.append(_error("string_type", loc, "Input should be a valid string", value))
-    return _INVALID
+Check = Callable[[Any, Loc, Errors], Any]
 
 
-def _object(value: Any, loc: Loc, errors: Errors) -> Any:
-    if isinstance(value, dict):
-        return value
-    errors.append(_error("dict_type", loc, "Input should be a valid dictionary", value))
-    return _INVALID
+def _exactly(accepts: Callable[[Any], bool], kind: str, msg: str) -> Check:
+    """A check that takes values ``accepts`` says yes to as they are, and refuses anything else (no coercion)."""
+
+    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+        if accepts(value):
+            return value
+        errors.append(_error(kind, loc, msg, value))
+        return _INVALID
+
+    return check
+
+
+_string = _exactly(lambda v: isinstance(v, str), "string_type", "Input should be a valid string")
+_object = _exactly(lambda v: isinstance(v, dict), "dict_type", "Input should be a valid dictionary")
+_strict_bool = _exactly(lambda v: isinstance(v, bool), "bool_type", "Input should be a valid boolean")
+_strict_int = _exactly(lambda v: isinstance(v, int) and not isinstance(v, bool), "int_type",
+                       "Input should be a valid integer")
 
 
 def _model(value: Any, loc: Loc, errors: Errors) -> bool:
@@ -191,9 +199,6 @@ def _model(value: Any, loc: Loc, errors: Errors) -> bool:
     errors.append(_error("model_attributes_type", loc, "Input should be a valid dictionary or object to extract "
                                                        "fields from", value))
     return False
-
-
-Check = Callable[[Any, Loc, Errors], Any]
 
 
 def _list_of(item: Check) -> Check:
@@ -332,25 +337,9 @@ def _valid_output_schema(schema: dict[str, Any]) -> bool:
 
     try:
         Draft7Validator.check_schema(schema)
-    except SchemaError:
-        return False
-    except (RecursionError, TypeError, ValueError):  # pathological schemas: refused, never a crash
+    except (SchemaError, RecursionError, TypeError, ValueError):  # pathological schemas too: refused, never a crash
         return False
     return True
-
-
-def _strict_bool(value: Any, loc: Loc, errors: Errors) -> Any:
-    if isinstance(value, bool):
-        return value
-    errors.append(_error("bool_type", loc, "Input should be a valid boolean", value))
-    return _INVALID
-
-
-def _strict_int(value: Any, loc: Loc, errors: Errors) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    errors.append(_error("int_type", loc, "Input should be a valid integer", value))
-    return _INVALID
 
 
 @dataclass(frozen=True)
