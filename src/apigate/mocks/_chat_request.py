@@ -213,31 +213,36 @@ def _list_of(item: Check) -> Check:
     return check
 
 
-def _lookup(obj: Mapping[str, Any], name: str, *, snake_first: bool = False) -> tuple[str, Any] | None:
-    """(key, value) of field ``name`` in ``obj``: the camelCase spelling wins over the snake_case one (unless
-    ``snake_first``, a contract break)."""
-    for key in (name, _camel(name)) if snake_first else (_camel(name), name):
+def _spellings(name: str) -> tuple[str, ...]:
+    """The keys field ``name`` may be sent as, the one the server reads first first: camelCase, then snake_case."""
+    head, *rest = name.split("_")
+    camel = head + "".join(w.capitalize() for w in rest)
+    return (camel, name) if camel != name else (name,)
+
+
+def _lookup(obj: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
+    """(key, value) of the first of ``keys`` (a field's spellings, in precedence order) that ``obj`` holds."""
+    for key in keys:
         if key in obj:
             return key, obj[key]
     return None
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.capitalize() for w in rest)
+_ROLE, _MESSAGE, _NAME = ("role",), ("message",), ("name",)
+_TOOL_CREDS, _INTEGRATION_ID = _spellings("tool_creds"), _spellings("integration_id")
 
 
 # ---- nested models ----------------------------------------------------------------------------------------------
 def _chat_message(value: Any, loc: Loc, errors: Errors, *, message_required: bool = False) -> Any:
     if not _model(value, loc, errors):
         return _INVALID
-    found = _lookup(value, "role")
+    found = _lookup(value, _ROLE)
     if found is None:
         errors.append(_error("missing", (*loc, "role"), "Field required", value))
     elif found[1] not in ("User", "Assistant"):
         errors.append(_error("enum", (*loc, found[0]), "Input should be 'Assistant' or 'User'", found[1],
                              {"expected": "'Assistant' or 'User'"}))
-    message = _lookup(value, "message")
+    message = _lookup(value, _MESSAGE)
     if message is None and message_required:
         errors.append(_error("missing", (*loc, "message"), "Field required", value))
     elif message is not None and (message[1] is not None or message_required):
@@ -262,15 +267,15 @@ def _tool_config(value: Any, loc: Loc, errors: Errors, *, empty_creds_count: boo
     if not _model(value, loc, errors):
         return _INVALID
     before = len(errors)
-    name = _lookup(value, "name")
+    name = _lookup(value, _NAME)
     if name is None:
         errors.append(_error("missing", (*loc, "name"), "Field required", value))
     else:
         _string(name[1], (*loc, name[0]), errors)
-    creds = _lookup(value, "tool_creds")
+    creds = _lookup(value, _TOOL_CREDS)
     if creds is not None and creds[1] is not None:
         _object(creds[1], (*loc, creds[0]), errors)
-    integration = _lookup(value, "integration_id")
+    integration = _lookup(value, _INTEGRATION_ID)
     if integration is not None and integration[1] is not None:
         _string(integration[1], (*loc, integration[0]), errors)
     if len(errors) > before:
@@ -356,8 +361,12 @@ class Bends:
 @dataclass(frozen=True)
 class _Field:
     name: str
-    kind: str  # a key of the checks of :func:`_fields`
+    kind: str  # a key of the checks of :func:`_checks`
     nullable: bool = True
+
+    @functools.cached_property
+    def spellings(self) -> tuple[str, ...]:
+        return _spellings(self.name)
 
 
 # the server's request model, in its declaration order (the order pydantic reports errors in)
@@ -504,7 +513,7 @@ def parse_chat(body: Any, query: Mapping[str, str], *, bends: Bends = Bends()) -
     values: dict[str, Any] = {}
     checks = _checks(bends)
     for f in FIELDS:
-        found = _lookup(body, f.name, snake_first=bends.snake_case_wins)
+        found = _lookup(body, f.spellings[::-1] if bends.snake_case_wins else f.spellings)
         if found is None:
             continue
         key, value = found
