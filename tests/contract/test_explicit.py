@@ -12,6 +12,7 @@ import pytest
 from apigate.config import Target
 from apigate.contract.auth_probes import probe_auth
 from apigate.contract.basejump_probes import probe_basejump
+from apigate.contract.codemie_catalogue_probes import probe_catalogue
 from apigate.contract.codemie_probes import CHAT_OP, measure_stream, probe_codemie
 from apigate.contract.documents import Contract
 from apigate.contract.engine import EngineOptions, run_engine
@@ -69,6 +70,39 @@ def test_codemie_explicit_checks(codemie: ApiFixture, target: Target) -> None:
     assert not result.failures, _failures(result)
     assert result.operations[CHAT_OP].checks >= 9
     assert not result.notes, result.notes
+
+
+def test_codemie_catalogue_checks(codemie: ApiFixture, target: Target) -> None:
+    fixture, _, _ = codemie
+    result = ApiResult("codemie", target.codemie.url)
+    source = fixture.credentials["BearerAuth"]
+    with Prober("codemie", result) as prober:
+        probe_catalogue(prober, target, lambda: dict([source()]))
+    assert not result.failures, _failures(result)
+    assert result.checks == 5 and not result.notes, result.notes
+
+
+@pytest.mark.slow
+def test_codemie_catalogue_checks_fail_on_a_broken_server() -> None:
+    """Each catalogue check fails on the break it is for (all five switched on in one mock)."""
+    from apigate.config import load_target
+    from apigate.contract.idp import TokenSupply
+
+    breaks = {"codemie.assistants.filters_ignored": "assistants.search_filter",
+              "codemie.assistants.sort_unchecked": "assistants.unknown_sort_by",
+              "codemie.assistants.filters_500": "assistants.filters_not_object",
+              "codemie.assistants.negative_page_500": "assistants.negative_page",
+              "codemie.assistants.no_slug_route": "assistant.by_slug"}
+    with running_mock(MockSettings(breaks=frozenset(breaks))) as server:
+        broken_target = load_target(server.origin, env={})
+        supply = TokenSupply(broken_target)
+        result = ApiResult("codemie", broken_target.codemie.url)
+        try:
+            with Prober("codemie", result) as prober:
+                probe_catalogue(prober, broken_target, lambda: {"Authorization": f"Bearer {supply.valid()}"})
+        finally:
+            supply.close()
+    assert sorted(f.check for f in result.failures) == sorted(breaks.values())
 
 
 def test_stream_headers_arrive_before_the_first_chunk(codemie: ApiFixture, target: Target) -> None:

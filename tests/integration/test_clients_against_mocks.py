@@ -121,6 +121,10 @@ def test_neighbours(codemie: CodemieClient, target: Target) -> None:
     page = codemie.list_assistants()
     assert any(a.id == target.codemie.assistant_id for a in page.items) and page.total
     assert codemie.get_assistant(target.codemie.assistant_id).slug == DEMO.assistant_slug
+    assert codemie.get_assistant_by_slug(DEMO.assistant_slug, project="demo").id == target.codemie.assistant_id
+    market = codemie.list_assistants(scope="marketplace", sort_by="name", sort_order="asc", per_page=50).items
+    assert len(market) > 3 and [a.name for a in market] == sorted((a.name for a in market), key=str.casefold)
+    assert all(p["slug"] and p["id"] is None for p in codemie.list_prebuilt())
     assert codemie.list_models()
     assert codemie.get_user().username == DEMO.username
     assert codemie.info()["message"] == "Codemie"

@@ -1,10 +1,10 @@
-"""A stand-in for a live CodeMie with the real server's genuine chat-path bugs: ``apigate contract --api codemie``
-against the embedded mock with ``--break codemie.real_server_bugs`` must report those bugs and nothing else.
+"""A stand-in for a live CodeMie with the real server's genuine bugs: ``apigate contract --api codemie`` against the
+embedded mock with ``--break codemie.real_server_bugs`` must report those bugs and nothing else.
 
-The real backend (served from its source) answers 500 to a malformed JSON body, to a JSON body that is a number (or
-a boolean),
-to a body without Content-Type or sent as ``text/plain``, and to ``background_task: true`` with ``text: null``;
-everything else the suite checks it does as documented. The group of breaks copies exactly those four bugs into the
+The real backend (0.16.0, served from its source) answers 500 to a malformed JSON body, to a JSON body that is a
+number (or a boolean), to a body without Content-Type or sent as ``text/plain``, to ``background_task: true`` with
+``text: null``, and on the assistants list to ``filters`` that is JSON but not an object and to ``page=-1``;
+everything else the suite checks it does as documented. The group of breaks copies exactly those bugs into the
 otherwise faithful mock, so a false alarm of the suite on a faithful server shows up here as an extra failure.
 """
 
@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -30,11 +31,22 @@ BUG_CHECKS = {  # the explicit check that finds each bug
     "codemie.bug.numeric_body_500": "body.not_an_object",
     "codemie.bug.content_type_500": "body.text_plain_content_type",
     "codemie.bug.background_without_text_500": "chat.background_without_text",
+    "codemie.assistants.filters_500": "assistants.filters_not_object",
+    "codemie.assistants.negative_page_500": "assistants.negative_page",
 }
 ALSO_CONTENT_TYPE = "body.no_content_type"
-def _is_a_body_bug(curl: str) -> bool:
-    """Whether schemathesis' own server-error finding is one of the body bugs: a body that is not JSON, a JSON number
-    or boolean, or one sent without a JSON Content-Type."""
+
+
+def _is_a_known_bug(curl: str) -> bool:
+    """Whether schemathesis' own server-error finding is one of the bugs: on the list, ``filters`` that is not an
+    object or a negative ``page``; on the chat, a body that is not JSON, a JSON number or boolean, or one sent without
+    a JSON Content-Type."""
+    url = urlsplit(shlex.split(curl)[-1])
+    if url.path.endswith("/v1/assistants"):
+        query = parse_qs(url.query)
+        filters = [json.loads(f) for f in query.get("filters", []) if _is_json(f)]
+        pages = query.get("page", [])
+        return any(not isinstance(f, dict) for f in filters) or any(p.strip().startswith("-") for p in pages)
     if "content-type: application/json" not in curl.lower():
         return True
     words = shlex.split(curl)
@@ -47,7 +59,15 @@ def _is_a_body_bug(curl: str) -> bool:
     return isinstance(value, int | float)  # a boolean is one too
 
 
-def test_the_group_is_the_four_bugs() -> None:
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_the_group_is_the_six_bugs() -> None:
     assert set(BREAK_GROUPS[GROUP]) == set(BUG_CHECKS)
 
 
@@ -64,6 +84,6 @@ def test_a_server_with_the_real_bugs_fails_on_exactly_those(tmp_path: Path) -> N
     expected = {*BUG_CHECKS.values(), ALSO_CONTENT_TYPE}
     assert expected <= checks, f"bugs not reported: {sorted(expected - checks)}"
     unexpected = [f for f in failures if f["check"] not in expected
-                  and not (f["check"] == "not_a_server_error" and _is_a_body_bug(f["curl"]))]
+                  and not (f["check"] == "not_a_server_error" and _is_a_known_bug(f["curl"]))]
     assert not unexpected, "false alarms:\n" + "\n".join(f"{f['operation']} {f['check']}: {f['reason']}\n  {f['curl']}"
                                                          for f in unexpected)

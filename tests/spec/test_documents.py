@@ -29,7 +29,7 @@ BODILESS_STATUSES = {"204", "304"}
 COMPONENT_KINDS = ("schemas", "responses", "parameters", "requestBodies", "headers", "examples", "links")
 # Each service's error bodies: every 4xx/5xx response must use one of these components.
 ERROR_ENVELOPES = {
-    "codemie": {"ErrorEnvelope", "UnprocessableEnvelope", "BadRequestEnvelope"},
+    "codemie": {"ErrorEnvelope", "UnprocessableEnvelope", "BadRequestEnvelope", "SlugNotFoundEnvelope"},
     "keycloak": {"OAuthError", "RealmNotFoundError"},
     "basejump": {"HTTPError", "UnprocessableError"},
 }

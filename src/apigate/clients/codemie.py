@@ -316,8 +316,10 @@ class CodemieClient:
         filters: Mapping[str, Any] | str | None = None,
         page: int = 0,
         per_page: int = 12,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
     ) -> AssistantPage:
-        """``GET /v1/assistants`` (one page)."""
+        """``GET /v1/assistants`` (one page; ``filters`` keys such as ``search``, ``project``, ``categories``)."""
         params: dict[str, Any] = {
             "scope": scope,
             "minimal_response": "true" if minimal_response else "false",
@@ -326,7 +328,22 @@ class CodemieClient:
         }
         if filters is not None:
             params["filters"] = filters if isinstance(filters, str) else json.dumps(dict(filters))
+        if sort_by is not None:
+            params["sort_by"] = sort_by
+        if sort_order is not None:
+            params["sort_order"] = sort_order
         return AssistantPage.parse(self._call("GET", "/v1/assistants", params=params), where="GET /v1/assistants")
+
+    def get_assistant_by_slug(self, slug: str, *, project: str | None = None) -> Assistant:
+        """``GET /v1/assistants/slug/{slug}`` (``project`` narrows the lookup)."""
+        path = f"/v1/assistants/slug/{quote(slug, safe='')}"
+        params = {"project": project} if project else None
+        return Assistant.parse(self._call("GET", path, params=params), where=f"GET {path}")
+
+    def list_prebuilt(self) -> list[dict[str, Any]]:
+        """``GET /v1/assistants/prebuilt``: the prebuilt assistants (templates, without ids), as the server sends them."""
+        data = self._call("GET", "/v1/assistants/prebuilt")
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
     def get_assistant(self, assistant_id: str) -> Assistant:
         """``GET /v1/assistants/id/{assistant_id}``."""

@@ -31,6 +31,11 @@ CREDENTIAL_OPERATIONS: Final[dict[str, tuple[str, ...]]] = {
     "basejump": ("/connection/database/",),
 }
 _POSITIVE_STATUSES: Final = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
+# A path item marked with this extension is also matched by another route of the service (FastAPI's router takes
+# the first route matching path and method): its answers to methods it does not declare — status and ``Allow``
+# header — are that route's, so schemathesis' "undeclared method -> 405 listing the declared ones" does not apply.
+OVERLAPPING_ROUTE: Final = "x-apigate-overlapping-route"
+_OVERLAP_CHECKS: Final = ("unsupported_method", "allow_header_conformance")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ def build_config(contract: Contract, base_url: str, options: EngineOptions) -> A
             {"include-path": path,
              "checks": {"positive_data_acceptance": {"expected-statuses": list(_POSITIVE_STATUSES)}}}
             for path in CREDENTIAL_OPERATIONS.get(contract.api, ())
+        ] + [
+            {"include-path": path, "checks": {name: {"enabled": False} for name in _OVERLAP_CHECKS}}
+            for path, item in (contract.document.get("paths") or {}).items()
+            if isinstance(item, dict) and item.get(OVERLAPPING_ROUTE)
         ],
     }
     if options.seed is not None:

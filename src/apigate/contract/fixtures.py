@@ -2,7 +2,8 @@
 
 * Keycloak: the realm (pinned as the ``realm`` path parameter) and a token for ``userinfo``.
 * CodeMie: a Keycloak token (renewed as it expires), the configured assistant (the demo assistant
-  ``05959338-06de-477d-9cc3-08369f858057`` on the mock) and its slug, read from the service.
+  ``05959338-06de-477d-9cc3-08369f858057`` on the mock) and its slug, read from the service, and the slug of a
+  prebuilt assistant.
 * Basejump: the quickstart — a new user with its refresh and access tokens, a team it belongs to, a database
   connection attached to the team, and a chat: their uuids are pinned as path/query parameters.
 
@@ -22,6 +23,7 @@ from apigate.config import Target
 from apigate.contract.auth import CredentialSource, bearer, header
 from apigate.contract.auth_probes import ApiKeyKit, BearerKit, Kit
 from apigate.contract.idp import TokenSupply
+from apigate.errors import HTTPError
 from apigate.redact import Secret
 
 __all__ = ["Fixture", "basejump_fixture", "codemie_fixture", "keycloak_fixture"]
@@ -75,8 +77,15 @@ def codemie_fixture(target: Target) -> Fixture:
     supply.start()
     with CodemieClient.from_target(target, auth=supply.auth) as client:
         assistant = client.get_assistant(target.codemie.assistant_id)
+        try:
+            prebuilt = client.list_prebuilt()
+        except HTTPError:  # the operation's own checks report it; the other operations still run
+            prebuilt = []
     if assistant.slug:
         fixture.parameters["path.slug"] = assistant.slug
+    prebuilt_slug = next((p["slug"] for p in prebuilt if isinstance(p.get("slug"), str) and p["slug"]), None)
+    if prebuilt_slug is not None:
+        fixture.parameters["path.prebuilt_slug"] = prebuilt_slug
     return fixture
 
 

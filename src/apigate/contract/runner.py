@@ -161,6 +161,9 @@ def _explicit(api: str, prober: Prober, target: Target, contract: Any, fixture: 
 
         source = fixture.credentials["BearerAuth"]
         probe_codemie(prober, target, contract, lambda: dict([source()]))
+        from apigate.contract.codemie_catalogue_probes import probe_catalogue
+
+        probe_catalogue(prober, target, lambda: dict([source()]))
     elif api == "basejump":
         from apigate.contract.basejump_probes import probe_basejump
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from apigate.contract.documents import API_KEY, Contract
 from apigate.contract.streams import ChunkValidator, StreamCheck
@@ -90,9 +91,10 @@ def stream_check_for(contract: Contract) -> dict[str, StreamCheck]:
 
 
 def route_missed(path_parameters: dict[str, Any] | None) -> bool:
-    """True when a path parameter's value cannot match a single path segment (the framework's router misses)."""
+    """True when a path parameter's value cannot match a single path segment (the framework's router misses), or
+    holds a line break (a path-type parameter, ``{name:path}``, does not match one)."""
     for value in (path_parameters or {}).values():
-        text = str(value)
-        if "/" in text or text in ("", ".", "..") or any(ch in text for ch in "?#\x00"):
+        text = unquote(str(value))  # schemathesis hands some cases over already percent-encoded
+        if "/" in text or text in ("", ".", "..") or any(ch in text for ch in "?#\x00\n"):
             return True
     return False

@@ -149,10 +149,15 @@ def client_gone(scope: Scope) -> bool:
 
 
 class ContractDocument:
-    """A contract file served as JSON at ``<base>/openapi.json``: read on first request, then cached."""
+    """A contract file served as JSON at ``<base>/openapi.json``: read on first request, then cached.
 
-    def __init__(self, api: str) -> None:
+    ``info`` replaces keys of the document's ``info`` (a mock serves its document under the real app's title,
+    description and version: clients read them).
+    """
+
+    def __init__(self, api: str, *, info: Mapping[str, str] | None = None) -> None:
         self.api = api
+        self.info = dict(info or {})
         self._body: bytes | None = None
         self._lock = threading.Lock()
 
@@ -168,8 +173,9 @@ class ContractDocument:
                     raise LookupError(f"contract {path.name} not found at {path}") from None
                 except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
                     raise LookupError(f"contract {path.name} cannot be read: {exc}") from None
-                if not isinstance(document, Mapping):
+                if not isinstance(document, dict):
                     raise LookupError(f"contract {path.name} is not an OpenAPI document")
+                document["info"] = {**(document.get("info") or {}), **self.info}
                 self._body = json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
         return self._body
 

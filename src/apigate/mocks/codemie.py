@@ -4,11 +4,10 @@ Routes are relative to the service URL (``.../code-assistant-api``)::
 
     POST /v1/assistants/{assistant_id}/model     ask (JSON answer, or a stream with "stream": true)
     POST /v1/assistants/slug/{slug}/model        the same, by slug (?project=)
-    GET  /v1/assistants                          list (scope, minimal_response, filters, page, per_page)
-    GET  /v1/assistants/id/{assistant_id}        one assistant
-    GET  /v1/llm_models, /v1/user                (Bearer)
+    PUT, DELETE /v1/assistants/{assistant_id}    refused (the demo assistants are read-only)
+    GET  /v1/assistants..., /v1/llm_models, /v1/user, /v1/assistants/categories   (mocks/_catalog_routes.py)
     GET  /v1/info, /v1/healthcheck               (no auth)
-    GET  /openapi.json                           the CodeMie contract, as data
+    GET  /openapi.json                           the CodeMie contract, as data, under the real app's info
 
 Order of checks on the chat, as the real server: the body is decoded first (undecodable bytes → 400 with FastAPI's
 ``{"detail": ...}``, text that is not JSON → 422), then authentication (401), then validation of the query and
@@ -19,7 +18,6 @@ denied"), version (404), conversation owner (403).
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import re
@@ -40,7 +38,9 @@ from starlette.types import Receive, Scope, Send
 
 from apigate.config import DEMO
 from apigate.mocks._bearer import InvalidToken, TokenVerifier
-from apigate.mocks._catalog import ASSISTANTS, LLM_MODELS, PROJECTS, Assistant
+from apigate.mocks._caller import Caller
+from apigate.mocks._catalog import ASSISTANTS, Assistant, find_by_slug
+from apigate.mocks._catalog_routes import assistant_routes, neighbour_routes
 from apigate.mocks._chat_request import (
     Bends,
     BodyUndecodable,
@@ -48,9 +48,7 @@ from apigate.mocks._chat_request import (
     DomainInvalid,
     ValidationFailed,
     decode_chat_body,
-    parse_bool,
     parse_chat,
-    parse_int,
 )
 from apigate.mocks._chat_stream import ChatStream, split_answer, thought
 from apigate.mocks._common import (
@@ -68,7 +66,6 @@ from apigate.mocks.timing import sleep_until
 __all__ = ["INFO", "create_app", "error_body"]
 
 INFO: Final = {"message": "Codemie", "version": "2.0.0", "description": "Smart AI assistant 'CodeMie'"}
-SCOPES: Final = ("visible_to_user", "project_with_marketplace", "created_by_user", "marketplace", "all", "templates")
 AUTH_HELP: Final = "Please provide a valid access token in the Authorization header."
 CONVERSATION_LIMIT: Final = 100_000
 
@@ -190,6 +187,11 @@ class _CodeMie:
             return JSONAnswer({"detail": exc.errors}, status_code=422)
         return JSONAnswer({"error": {"message": str(exc), "details": exc.errors}}, status_code=422)
 
+    def access_denied(self) -> Response:
+        """No read access to the assistant: 401 (not 403), as the real server answers."""
+        return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
+                          "Ask the assistant's owner to share it with you.")
+
     def not_found(self, what: str, key: str, value: str) -> Response:
         return self.error(404, "Assistant not found", f"No assistant found with the {key} '{value}'.",
                           "Check the assistant " + what + ".")
@@ -302,9 +304,8 @@ class _CodeMie:
 
     def refuse(self, assistant: Assistant, ask: ChatRequest, claims: Mapping[str, Any]) -> Response | None:
         """Read access (401), version (404), the conversation's owner (403), an interactive response (422)."""
-        if not assistant.readable_by(claims):
-            return self.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
-                              "Ask the assistant's owner to share it with you.")
+        if not assistant.readable_by(Caller.from_claims(claims)):
+            return self.access_denied()
         if ask.version is not None and ask.version not in assistant.versions:
             return self.error(404, "Version not found", f"Version {ask.version} not found for assistant {assistant.id}",
                               "Please verify the version number and try again")
@@ -318,77 +319,6 @@ class _CodeMie:
                 self.conversations.clear()
             self.conversations[ask.conversation_id] = str(claims["sub"])
         return None
-
-    # ---- assistants -----------------------------------------------------------------------------------------
-    def list_assistants(self, request: Request, claims: Mapping[str, Any]) -> Response:
-        q = request.query_params
-        errors: list[dict[str, Any]] = []
-        scope = q.get("scope", "visible_to_user")
-        if scope not in SCOPES:
-            errors.append({"type": "enum", "loc": ["query", "scope"], "input": scope,
-                           "msg": "Input should be " + ", ".join(f"'{s}'" for s in SCOPES[:-1]) + " or 'templates'"})
-        minimal = parse_bool(q["minimal_response"], ("query", "minimal_response"), errors) \
-            if "minimal_response" in q else False
-        page = parse_int(q["page"], ("query", "page"), errors) if "page" in q else 0
-        per_page = parse_int(q["per_page"], ("query", "per_page"), errors) if "per_page" in q else 12
-        if errors:
-            return self.invalid(ValidationFailed(errors))
-        filters: Any = {}
-        if q.get("filters"):
-            try:
-                filters = json.loads(q["filters"])
-            except ValueError:
-                filters = None
-            if not isinstance(filters, dict):
-                return self.error(400, "Invalid filters", "The filters parameter is not valid JSON.", None)
-        items = [a for a in ASSISTANTS if self.in_scope(a, scope, claims) and _matches(a, filters)]
-        size = max(per_page, 1)
-        chosen = items[max(page, 0) * size:(max(page, 0) + 1) * size]
-        body: dict[str, Any] = {"data": [a.minimal() if minimal else a.full() for a in chosen]}
-        if not self.settings.broken("codemie.assistants.pagination"):
-            body["pagination"] = {"page": page, "per_page": per_page, "total": len(items),
-                                  "pages": math.ceil(len(items) / size)}
-        return JSONAnswer(body)
-
-    @staticmethod
-    def in_scope(assistant: Assistant, scope: str, claims: Mapping[str, Any]) -> bool:
-        if scope == "templates":
-            return False
-        if scope == "marketplace":
-            return assistant.is_global
-        if scope == "created_by_user":
-            return assistant.created_by["id"] == claims.get("sub")
-        if scope == "project_with_marketplace":
-            return assistant.is_global or assistant.project in (claims.get("applications") or ())
-        return assistant.readable_by(claims)
-
-    def user(self, claims: Mapping[str, Any]) -> dict[str, Any]:
-        apps = [str(p) for p in claims.get("applications") or ()]
-        admin_of = [str(p) for p in claims.get("applications_admin") or ()]
-        roles = (claims.get("realm_access") or {}).get("roles") or ()
-        return {
-            "user_id": claims["sub"], "name": claims.get("name") or claims.get("preferred_username"),
-            "username": claims.get("preferred_username") or claims["sub"], "email": claims.get("email"),
-            "projects": [{"name": p, "display_name": PROJECTS.get(p, p), "is_project_admin": p in admin_of}
-                         for p in apps],
-            "picture": None, "knowledge_bases": [], "user_type": "regular", "applications": apps,
-            "applications_admin": admin_of, "is_admin": "admin" in roles, "is_maintainer": False,
-            "project_limit": None,
-        }
-
-
-def _matches(assistant: Assistant, filters: Mapping[str, Any]) -> bool:
-    for key, wanted in filters.items():
-        if key in ("project", "slug", "id"):
-            values = wanted if isinstance(wanted, list) else [wanted]
-            if getattr(assistant, key) not in values:
-                return False
-        elif key == "name" and isinstance(wanted, str):
-            if wanted.lower() not in assistant.name.lower():
-                return False
-        elif key in ("shared", "is_global") and isinstance(wanted, bool) and getattr(assistant, key) != wanted:
-            return False
-    return True
 
 
 CHAT_PATH: Final = re.compile(r"/v1/assistants/([^/]+)/model")
@@ -420,7 +350,8 @@ def create_app(
     """The CodeMie app. ``jwks``: the Keycloak realm's key set it trusts; the issuer it expects is
     ``settings.keycloak_url`` + ``/realms/{realm}``, else the request's own origin + ``keycloak_prefix``."""
     cm = _CodeMie(settings or MockSettings(), jwks, keycloak_prefix, realm)
-    contract = ContractDocument("codemie")
+    contract = ContractDocument("codemie", info={"title": INFO["message"], "description": INFO["description"],
+                                                 "version": INFO["version"]})
 
     async def chat_by_id(request: Request) -> Response:
         assistant_id: str = request.path_params["assistant_id"]
@@ -428,26 +359,8 @@ def create_app(
 
     async def chat_by_slug(request: Request) -> Response:
         slug: str = request.path_params["slug"]
-        project = request.query_params.get("project") or None  # an empty project is ignored, as the server does
-        assistant = next((a for a in ASSISTANTS if a.slug == slug and project in (None, a.project)), None)
+        assistant = find_by_slug(slug, request.query_params.get("project"))
         return await cm.chat(request.scope, request.receive, assistant, "slug", slug)
-
-    async def assistants(request: Request) -> Response:
-        claims = cm.authenticate(request.scope)
-        return claims if isinstance(claims, Response) else cm.list_assistants(request, claims)
-
-    async def assistant_by_id(request: Request) -> Response:
-        claims = cm.authenticate(request.scope)
-        if isinstance(claims, Response):
-            return claims
-        assistant_id: str = request.path_params["assistant_id"]
-        assistant = cm.by_id.get(assistant_id)
-        if assistant is None:
-            return cm.not_found("id", "id", assistant_id)
-        if not assistant.readable_by(claims):
-            return cm.error(401, "Access denied", "You do not have the necessary permissions to view this entity.",
-                            "Ask the assistant's owner to share it with you.")
-        return JSONAnswer(assistant.full())
 
     async def change_assistant(request: Request) -> Response:
         claims = cm.authenticate(request.scope)
@@ -458,14 +371,6 @@ def create_app(
             return cm.not_found("id", "id", assistant_id)
         return cm.error(403, "Access denied", "The demo assistants are read-only.", None)
 
-    async def llm_models(request: Request) -> Response:
-        claims = cm.authenticate(request.scope)
-        return claims if isinstance(claims, Response) else JSONAnswer(list(LLM_MODELS))
-
-    async def user(request: Request) -> Response:
-        claims = cm.authenticate(request.scope)
-        return claims if isinstance(claims, Response) else JSONAnswer(cm.user(claims))
-
     async def info(request: Request) -> Response:
         return JSONAnswer(INFO)
 
@@ -475,19 +380,20 @@ def create_app(
                            "worker_pid": os.getpid()})
 
     app = CodemieApp(
-        routes=[
+        routes=[  # in the real app's order: the first route matching path and method answers (see _catalog_routes)
+            *assistant_routes(cm),
+            Route("/v1/assistants/{assistant_id}", change_assistant, methods=["PUT", "DELETE"]),
             Route("/v1/assistants/{assistant_id}/model", chat_by_id, methods=["POST"]),
             Route("/v1/assistants/slug/{slug}/model", chat_by_slug, methods=["POST"]),
-            Route("/v1/assistants", assistants, methods=["GET"]),
-            Route("/v1/assistants/id/{assistant_id}", assistant_by_id, methods=["GET"]),
-            Route("/v1/assistants/{assistant_id}", change_assistant, methods=["PUT", "DELETE"]),
-            Route("/v1/llm_models", llm_models, methods=["GET"]),
-            Route("/v1/user", user, methods=["GET"]),
+            *neighbour_routes(cm),
             Route("/v1/info", info, methods=["GET"]),
             Route("/v1/healthcheck", healthcheck, methods=["GET"]),
             Route("/openapi.json", contract.endpoint, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_exception_handler},
     )
+    for route in app.routes:  # FastAPI routes do not add HEAD to GET: HEAD is a 405, "Allow: GET" lists GET only
+        if isinstance(route, Route) and route.methods is not None:
+            route.methods.discard("HEAD")
     app.codemie = cm
     return app

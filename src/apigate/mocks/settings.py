@@ -46,6 +46,15 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.bug.numeric_body_500": "the real server's bug: a JSON body that is a number or a boolean answers 500",
     "codemie.bug.content_type_500": "the real server's bug: a body without Content-Type or as text/plain answers 500",
     "codemie.bug.background_without_text_500": "the real server's bug: background_task true with text null answers 500",
+    # CodeMie catalogue (issue 15): the old mock's differences from the real server ...
+    "codemie.assistants.filters_ignored": "the assistants list ignores 'filters' (a search for nobody lists all)",
+    "codemie.assistants.sort_unchecked": "an unknown sort_by / sort_order is accepted instead of 422",
+    "codemie.assistants.fixed_paths_405": "GET /v1/assistants/tools, /prebuilt, /context, ... answer 405",
+    "codemie.assistants.no_slug_route": "GET /v1/assistants/slug/{slug} does not exist (404 Not Found)",
+    "codemie.user.null_strings": "/v1/user answers email and picture null instead of \"\"",
+    # ... and the real server's known bugs (0.16.0), so that a run can stand in for a live server that has them
+    "codemie.assistants.filters_500": "filters that is JSON but not an object answers 500 (the real server's bug)",
+    "codemie.assistants.negative_page_500": "page=-1 answers 500 (the real server's bug)",
     # Keycloak
     "keycloak.token.no_expires_in": "token responses omit expires_in",
     "keycloak.error.status": "a wrong password answers 403 instead of 401",
@@ -64,9 +73,11 @@ BREAKS: Final[dict[str, str]] = {
 }
 
 # Names that switch on several breaks at once. ``codemie.real_server_bugs``: the mock stands in for the real CodeMie
-# backend with its observed chat-path bugs, so that a test can show the suite reports exactly those.
+# backend (0.16.0) with its observed bugs — the chat path's and the assistants list's —, so that a test can show the
+# suite reports exactly those.
 BREAK_GROUPS: Final[dict[str, tuple[str, ...]]] = {
-    "codemie.real_server_bugs": tuple(name for name in BREAKS if name.startswith("codemie.bug.")),
+    "codemie.real_server_bugs": (*(name for name in BREAKS if name.startswith("codemie.bug.")),
+                                 "codemie.assistants.filters_500", "codemie.assistants.negative_page_500"),
 }
 
 
