@@ -3,9 +3,10 @@
 * ``apigate_error_envelope`` — every error status carries the service's documented body
   (:mod:`apigate.contract.envelopes`).
 * ``apigate_stream`` — on an operation whose contract documents a streamed answer: a request whose ``stream`` the
-  server reads as true (lax, as pydantic: ``true``, ``1``, ``"yes"``, ...) answered 200 must be a valid stream (documented Content-Type, every chunk parses and matches
-  the contract's chunk schema, exactly one terminal chunk, final text = concatenated deltas, nothing after the
-  end); a request without it must be answered with plain JSON.
+  server reads as true (lax, as pydantic: ``true``, ``1``, ``"yes"``, ...) answered 200 must be a valid stream
+  (documented Content-Type, every chunk parses and matches the contract's chunk schema, exactly one terminal chunk,
+  final text = the streamed text in either delta style, nothing after the end); any other request must be answered
+  with plain JSON.
 * ``apigate_remember`` — not a check of the API: remembers one successful authenticated request per operation for
   the auth probes (:mod:`apigate.contract.auth_probes`).
 
@@ -43,7 +44,8 @@ def _streamed(case: Any) -> bool:
 
 
 def _flag(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
+    """A query boolean as the server reads it (lax words)."""
+    return value is True or (isinstance(value, str) and value.isascii() and value.lower() in _TRUE_WORDS)
 
 
 def _label(case: Any) -> str:
