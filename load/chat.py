@@ -12,9 +12,8 @@ import json
 import time
 
 from locust import FastHttpUser, task
-from locust.exception import StopUser
 
-from common import TARGET, BasejumpTokens, KeycloakTokens, LoginError, auth_headers, fail, measured_post
+from common import TARGET, BasejumpTokens, KeycloakTokens, LoginError, auth_headers, measured_post, with_retries
 from rawhttp import request_once
 
 _JSON = {"Content-Type": "application/json"}
@@ -42,40 +41,45 @@ class CodemieChatUser(FastHttpUser):
 
 
 class BasejumpChatUser(FastHttpUser):
-    """``POST /chat/{chat_uuid}/message/``; each user sets up its team, connection and chat once in on_start."""
+    """``POST /chat/{chat_uuid}/message/``; each user sets up its team, connection and chat once in on_start.
+
+    Every set-up call is retried on transient failures (``common.with_retries``); a user whose set-up still fails
+    tries again later (``lifecycle.py``), so a fault during set-up does not take the user out of the run.
+    """
 
     weight = 1
     services = ("basejump",)
     host = TARGET.basejump.url
 
     def on_start(self) -> None:
-        self.auth = BasejumpTokens(headers=_JSON)
+        self.auth = BasejumpTokens(headers=_JSON, user=self)
         base = TARGET.basejump.url
         user = self.auth.user_uuid
         tag = f"{id(self):x}-{int(time.time() * 1000)}"
 
         def call(method: str, path: str, key: str, *, params: dict[str, str] | None = None,
                  body: object = None) -> str:
-            status, data = request_once(method, f"{base}{path}", params=params, json_body=body,
-                                        headers=self.auth.header())
-            if status != 200 or not isinstance(data, dict):
-                raise LoginError(f"basejump chat set-up {method} {path.split('/')[1]}: HTTP {status}")
-            return str(data.get(key, ""))
+            what = f"basejump chat set-up {method} {path.split('/')[1]}"
 
-        try:
-            team = call("POST", "/account/team/", "team_uuid", params={"team_name": f"apigate-load-{tag}"})
-            call("POST", f"/account/user/{user}/team/{team}/", "team_uuid")
-            conn = call("POST", "/connection/database/", "conn_uuid", body={
-                "database_type": "postgres", "host": "db.example.internal", "port": 5432,
-                "database_name": "sales", "username": "reader", "password": "load-test",
-                "include_default_schema": True, "data_source_desc": "apigate load test",
-                "database_desc": "apigate load test",
-            })
-            call("POST", f"/connection/{conn}/team/", "conn_uuid", body={"team_uuids": [team]})
-            chat = call("POST", f"/chat/team/{team}/", "chat_uuid")
-        except LoginError as exc:
-            fail("basejump.chat", str(exc))
-            raise StopUser() from None
+            def once() -> str:
+                status, data = request_once(method, f"{base}{path}", params=params, json_body=body,
+                                            headers=self.auth.header())
+                if status != 200 or not isinstance(data, dict):
+                    raise LoginError(f"HTTP {status}", status)
+                return str(data.get(key, ""))
+
+            return with_retries(once, what, self)
+
+        team = call("POST", "/account/team/", "team_uuid", params={"team_name": f"apigate-load-{tag}"})
+        call("POST", f"/account/user/{user}/team/{team}/", "team_uuid")
+        conn = call("POST", "/connection/database/", "conn_uuid", body={
+            "database_type": "postgres", "host": "db.example.internal", "port": 5432,
+            "database_name": "sales", "username": "reader", "password": "load-test",
+            "include_default_schema": True, "data_source_desc": "apigate load test",
+            "database_desc": "apigate load test",
+        })
+        call("POST", f"/connection/{conn}/team/", "conn_uuid", body={"team_uuids": [team]})
+        chat = call("POST", f"/chat/team/{team}/", "chat_uuid")
         self.url = f"{base}/chat/{chat}/message/"
 
     @task

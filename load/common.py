@@ -14,17 +14,30 @@ Exact metrics
 Credentials
     The master (or local process) logs in once at start-up with every credential the selected users need; a
     refusal prints one line, records it in the journal and exits with code 2 before any user starts.
+
+Set-up that holds under faults
+    Set-up calls (Basejump's user, tokens, team, connection and chat) go through :func:`with_retries`: a transient
+    failure (no answer, 408, 425, 429, 5xx) is retried with bounded, jittered backoff like a real client would; each
+    attempt is a request ``basejump.setup`` in the summary. What happens to a user whose set-up still fails, the
+    users' activity over time and the open model's pacing are in ``lifecycle.py``.
+
+Open model
+    With ``APIGATE_LOAD_RATE`` set, requests are paced by arrival schedules (``lifecycle.py``); :func:`ok` and
+    :func:`sample` then record each latency from the request's *intended* send time under the metric's own name and
+    from its actual send time under ``<metric>.from_send``.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import gevent
+import gevent.local
 from gevent.lock import Semaphore
 from locust import FastHttpUser, User, events
 from locust.env import Environment
@@ -33,15 +46,20 @@ from locust.runners import MasterRunner, WorkerRunner
 from apigate import config
 from apigate.errors import ApigateError
 from apigate.loadrun.journal import JournalWriter
-from apigate.metrics import Recording, summarize
+from apigate.metrics import ActivityClock, Recording, summarize
 from apigate.redact import redact
 from rawhttp import HTTPParseError, request_once
 
-__all__ = ["RECORDING", "TARGET", "BasejumpTokens", "KeycloakTokens", "auth_headers", "fail", "ok"]
+__all__ = ["ACTIVITY", "FROM_SEND", "RECORDING", "TARGET", "BasejumpTokens", "KeycloakTokens", "LoginError",
+           "SetupFailed", "auth_headers", "fail", "ok", "sample", "with_retries"]
 
 FLUSH_INTERVAL_S = 1.0
 FINAL_WAIT_S = 30.0
 LOGIN_RETRY_S = 1.0  # a user whose token renewal failed waits this long before its next request
+SETUP_BACKOFF_S = (0.2, 0.5, 1.0)  # pauses between the attempts of a set-up call (x 0.5..1.5 jitter): 4 attempts
+SETUP_REQUEST = "basejump.setup"
+FROM_SEND = ".from_send"  # open model: suffix of the metrics measured from the actual send time
+T = TypeVar("T")
 
 
 def _load_target() -> config.Target:
@@ -54,12 +72,29 @@ def _load_target() -> config.Target:
 
 TARGET = _load_target()
 RECORDING = Recording()  # what this process measured (or, on the master, received) and has not passed on yet
+ACTIVITY = ActivityClock()  # this process's users: active / starting, integrated per second into RECORDING
+PACED = bool(os.environ.get("APIGATE_LOAD_RATE"))  # the open model (lifecycle.py paces the tasks)
+_ARRIVAL = gevent.local.local()  # per user greenlet: ``intended`` send time of the arrival being sent (open model)
 
 
 # ---- recording (hot path) ---------------------------------------------------------------------------------------
-def ok(name: str, ms: float) -> None:
-    """A successful request ``name`` whose metric of the same name took ``ms``."""
-    RECORDING.add_sample(name, ms)
+def sample(metric: str, ms: float, sent: float | None = None) -> None:
+    """A latency ``ms`` measured from the request's send time ``sent`` (a ``perf_counter`` value; None: the
+    measurement ends now). In the open model it is recorded from the arrival's *intended* send time under
+    ``metric`` — so whatever delayed the send (a busy pool, a late wake-up, a token renewal) counts — and, as
+    measured, under ``<metric>.from_send``."""
+    intended = getattr(_ARRIVAL, "intended", None) if PACED else None
+    if intended is None:
+        RECORDING.add_sample(metric, ms)
+        return
+    start = sent if sent is not None else time.perf_counter() - ms / 1000.0
+    RECORDING.add_sample(metric, ms + max(0.0, start - intended) * 1000.0)
+    RECORDING.add_sample(metric + FROM_SEND, ms)
+
+
+def ok(name: str, ms: float, sent: float | None = None) -> None:
+    """A successful request ``name`` whose metric of the same name took ``ms`` (see :func:`sample`)."""
+    sample(name, ms, sent)
     RECORDING.add_request(name, time.time())
 
 
@@ -76,7 +111,7 @@ def measured_post(user: FastHttpUser, url: str, body: bytes, headers: dict[str, 
         ms = (time.perf_counter() - t0) * 1000.0
         if r.status_code == 200 and marker in (r.content or b""):
             r.success()
-            ok(name, ms)
+            ok(name, ms, t0)
         else:
             reason = f"HTTP {r.status_code}" if r.status_code else "connection error"
             r.failure(reason)
@@ -98,9 +133,58 @@ def auth_headers(user: User, tokens: KeycloakTokens | BasejumpTokens, name: str)
         return None
 
 
-# ---- logins -----------------------------------------------------------------------------------------------------
+# ---- logins and set-up calls -------------------------------------------------------------------------------------
 class LoginError(Exception):
-    """Credentials were refused (or the identity provider did not answer)."""
+    """Credentials were refused, or a login or set-up call did not succeed; ``status`` is the HTTP status it got
+    (0: no answer, None: not a call at all, e.g. missing configuration)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        """Whether a real client would try again (no answer, 408, 425, 429, 5xx)."""
+        s = self.status
+        return s is not None and (s == 0 or s in (408, 425, 429) or s >= 500)
+
+
+class SetupFailed(Exception):
+    """A set-up call still failed after its retries (``transient``: it might work later) or cannot work at all."""
+
+    def __init__(self, reason: str, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+def with_retries(call: Callable[[], T], what: str, user: User | None = None) -> T:
+    """``call()`` with up to :data:`SETUP_BACKOFF_S` + 1 attempts while it fails transiently; :class:`SetupFailed`
+    when it still fails (or fails for good). With ``user``, every attempt is a request ``basejump.setup`` (apigate's
+    summary and Locust's stats); without (the pre-run credential check) nothing is recorded."""
+    for attempt in range(len(SETUP_BACKOFF_S) + 1):
+        started = time.perf_counter()
+        try:
+            result = call()
+        except (LoginError, OSError, HTTPParseError) as exc:
+            transient = not isinstance(exc, LoginError) or exc.transient
+            reason = f"{what}: {exc}" if isinstance(exc, LoginError) else f"{what}: connection error: {type(exc).__name__}"
+            if user is not None:
+                fail(SETUP_REQUEST, reason)
+                user.environment.events.request.fire(
+                    request_type="SETUP", name=SETUP_REQUEST, response_time=(time.perf_counter() - started) * 1000.0,
+                    response_length=0, exception=exc, context={})
+            if not transient or attempt == len(SETUP_BACKOFF_S):
+                raise SetupFailed(reason, transient) from None
+            gevent.sleep(SETUP_BACKOFF_S[attempt] * random.uniform(0.5, 1.5))
+            continue
+        if user is not None:
+            ms = (time.perf_counter() - started) * 1000.0
+            RECORDING.add_request(SETUP_REQUEST, time.time())
+            user.environment.events.request.fire(request_type="SETUP", name=SETUP_REQUEST, response_time=ms,
+                                                 response_length=0, exception=None, context={})
+        return result
+    raise AssertionError("unreachable")
 
 
 class KeycloakTokens:
@@ -133,7 +217,7 @@ class KeycloakTokens:
             self._refresh = None
             status, body = request_once("POST", TARGET.keycloak.token_url, form=self.form)
         if status != 200 or not isinstance(body, dict) or "access_token" not in body:
-            raise LoginError(_oauth_reason("keycloak", status, body))
+            raise LoginError(_oauth_reason("keycloak", status, body), status)
         self._token = body["access_token"]
         self._refresh = body.get("refresh_token")
         lifetime = float(body.get("expires_in") or 60)
@@ -175,20 +259,25 @@ _bj_lock = Semaphore()
 _bj_user: str | None = None
 
 
-def basejump_user() -> str:
-    """The uuid of this process's Basejump load user (created once per process with the API key)."""
+def basejump_user(user: User | None = None) -> str:
+    """The uuid of this process's Basejump load user (created once per process with the API key; set-up calls are
+    retried, see :func:`with_retries`)."""
     global _bj_user
     with _bj_lock:
         if _bj_user is None:
             bj = TARGET.basejump
-            status, body = request_once(
-                "POST", f"{bj.url}/account/user/",
-                params={"username": f"apigate-load-{os.getpid()}-{int(time.time())}", "role": "ADMIN"},
-                headers={"client-secret": bj.api_key.reveal()},
-            )
-            if status != 200 or not isinstance(body, dict) or "user_uuid" not in body:
-                raise LoginError(_oauth_reason("basejump (create user with the API key)", status, body))
-            _bj_user = str(body["user_uuid"])
+
+            def create() -> str:
+                status, body = request_once(
+                    "POST", f"{bj.url}/account/user/",
+                    params={"username": f"apigate-load-{os.getpid()}-{int(time.time() * 1000)}", "role": "ADMIN"},
+                    headers={"client-secret": bj.api_key.reveal()},
+                )
+                if status != 200 or not isinstance(body, dict) or "user_uuid" not in body:
+                    raise LoginError(_oauth_reason("basejump (create user with the API key)", status, body), status)
+                return str(body["user_uuid"])
+
+            _bj_user = with_retries(create, "create the Basejump load user", user)
         return _bj_user
 
 
@@ -196,19 +285,25 @@ class BasejumpTokens:
     """A Basejump refresh token (90 days) and access token (15 minutes, renewed a minute before it expires).
 
     :meth:`header` returns ``headers`` plus the Authorization header, one dict built per renewal (not per request).
+    Getting the tokens at creation is a set-up step (:func:`with_retries`, recorded for ``user`` when given);
+    :class:`SetupFailed` when it cannot be done.
     """
 
     ACCESS_LIFETIME_S = 15 * 60.0
 
-    def __init__(self, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, headers: dict[str, str] | None = None, user: User | None = None) -> None:
         self._base = dict(headers or {})
-        self.user_uuid = basejump_user()
+        self.user_uuid = basejump_user(user)
         bj = TARGET.basejump
-        status, body = request_once("POST", f"{bj.url}/auth/token/", params={"user_uuid": self.user_uuid},
-                                    headers={"client-secret": bj.api_key.reveal()})
-        if status != 200 or not isinstance(body, dict) or "refresh_token" not in body:
-            raise LoginError(_oauth_reason("basejump refresh token", status, body))
-        self.refresh_token: str = body["refresh_token"]
+
+        def refresh_token() -> str:
+            status, body = request_once("POST", f"{bj.url}/auth/token/", params={"user_uuid": self.user_uuid},
+                                        headers={"client-secret": bj.api_key.reveal()})
+            if status != 200 or not isinstance(body, dict) or "refresh_token" not in body:
+                raise LoginError(_oauth_reason("basejump refresh token", status, body), status)
+            return str(body["refresh_token"])
+
+        self.refresh_token = with_retries(refresh_token, "basejump refresh-token request", user)
         self._expires = 0.0
         self._header: dict[str, str] = {}
 
@@ -219,7 +314,7 @@ class BasejumpTokens:
                 headers={"Authorization": f"Bearer {self.refresh_token}"},
             )
             if status != 200 or not isinstance(body, dict) or "access_token" not in body:
-                raise LoginError(_oauth_reason("basejump access token", status, body))
+                raise LoginError(_oauth_reason("basejump access token", status, body), status)
             self._expires = time.monotonic() + self.ACCESS_LIFETIME_S - 60.0
             self._header = {**self._base, "Authorization": f"Bearer {body['access_token']}"}
         return self._header
@@ -245,13 +340,14 @@ def _check_credentials(environment: Environment) -> str | None:
             if not grants:
                 return "no Keycloak credentials configured for the tokens scenario"
             for grant in grants:
-                KeycloakTokens(grant).header()
+                tokens = KeycloakTokens(grant)
+                with_retries(tokens.header, "keycloak login")  # a transient refusal is retried like a set-up call
         if "basejump" in needs:
-            BasejumpTokens().header()
+            with_retries(BasejumpTokens().header, "basejump access-token request")
+    except SetupFailed as exc:
+        return redact(f"login check: {exc.reason}")
     except LoginError as exc:
         return str(exc)
-    except OSError as exc:
-        return redact(f"cannot reach the target for the login check: {exc}")
     return None
 
 
@@ -276,6 +372,7 @@ def _users(environment: Environment) -> int:
 
 
 def _flush(environment: Environment) -> None:
+    ACTIVITY.drain_into(RECORDING)
     if _journal is not None:
         _journal.batch(RECORDING.drain(), users=_users(environment))
 
@@ -289,11 +386,13 @@ def _periodic(action: Callable[[], None]) -> None:
 @events.init.add_listener
 def _on_init(environment: Environment, **_kw: Any) -> None:
     global _journal
+    lifecycle.prepare(environment)
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner.register_message("apigate_flush", _on_flush_request)
 
         def send() -> None:
+            ACTIVITY.drain_into(RECORDING)
             if not RECORDING.is_empty():
                 batch = RECORDING.drain()
                 _count_into(_worker_totals, batch)
@@ -338,6 +437,7 @@ def _on_flush_request(environment: Environment, msg: Any, **_kw: Any) -> None:
 def _send_final(environment: Environment) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
+        ACTIVITY.drain_into(RECORDING)
         batch = RECORDING.drain()
         _count_into(_worker_totals, batch)
         runner.send_message("apigate_final", {"r": batch.to_wire(), "totals": _worker_totals})
@@ -345,12 +445,14 @@ def _send_final(environment: Environment) -> None:
 
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_kw: Any) -> None:
+    lifecycle.started()
     if _journal is not None and not isinstance(environment.runner, WorkerRunner):
         _journal.write("start", node="master" if isinstance(environment.runner, MasterRunner) else "local")
 
 
 @events.test_stopping.add_listener
 def _on_test_stopping(environment: Environment, **_kw: Any) -> None:
+    lifecycle.stopping()
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
@@ -367,6 +469,7 @@ def _on_test_stopping(environment: Environment, **_kw: Any) -> None:
 
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_kw: Any) -> None:
+    lifecycle.account_unsent()
     if isinstance(environment.runner, WorkerRunner):
         _send_final(environment)
         return
@@ -396,3 +499,6 @@ def _on_quitting(environment: Environment, **_kw: Any) -> None:
 def _on_quit(**_kw: Any) -> None:
     if _journal is not None:
         _journal.close()
+
+
+import lifecycle  # noqa: E402 - last: it imports the names above

@@ -6,7 +6,8 @@
     apigate load --scenario stream -u 20 -t 30s        # headless, embedded mock, summary.json
 
 Scenarios: tokens (KeycloakTokenUser, BasejumpTokenUser), chat (CodemieChatUser, BasejumpChatUser),
-stream (CodemieStreamUser). ``APIGATE_LOAD_SHAPE`` = ramp | step | spike selects a load shape.
+stream (CodemieStreamUser). ``APIGATE_LOAD_SHAPE`` = ramp | step | spike selects a load shape;
+``APIGATE_LOAD_RATE`` (requests/s) switches to the open model (``lifecycle.py``).
 See load/README.md for the target settings and the distributed mode.
 """
 

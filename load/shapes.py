@@ -10,6 +10,8 @@ import math
 
 from locust import LoadTestShape
 
+from apigate.loadrun.options import RAMP_UNTIL, SPIKE, STEPS  # the phases the summary reports
+
 
 class _Shape(LoadTestShape):
     abstract = True
@@ -40,7 +42,7 @@ class RampShape(_Shape):
     abstract = False
 
     def users_at(self, fraction: float, peak: int) -> int:
-        return math.ceil(peak * min(1.0, fraction / 0.8))
+        return math.ceil(peak * min(1.0, fraction / RAMP_UNTIL))
 
 
 class StepShape(_Shape):
@@ -49,7 +51,7 @@ class StepShape(_Shape):
     abstract = False
 
     def users_at(self, fraction: float, peak: int) -> int:
-        return math.ceil(peak * (min(3, int(fraction * 4)) + 1) / 4)
+        return math.ceil(peak * (min(STEPS - 1, int(fraction * STEPS)) + 1) / STEPS)
 
 
 class SpikeShape(_Shape):
@@ -58,7 +60,7 @@ class SpikeShape(_Shape):
     abstract = False
 
     def users_at(self, fraction: float, peak: int) -> int:
-        return peak if 0.4 <= fraction < 0.6 else math.ceil(peak / 5)
+        return peak if SPIKE[0] <= fraction < SPIKE[1] else math.ceil(peak / 5)
 
 
 SHAPES = {"ramp": RampShape, "step": StepShape, "spike": SpikeShape}

@@ -49,7 +49,7 @@ class BasejumpTokenUser(FastHttpUser):
     host = TARGET.basejump.url
 
     def on_start(self) -> None:
-        tokens = BasejumpTokens()
+        tokens = BasejumpTokens(user=self)
         base = TARGET.basejump.url
         query = urlencode({"user_uuid": tokens.user_uuid})
         self.refresh_url = f"{base}/auth/token/?{query}"

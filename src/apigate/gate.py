@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from apigate.errors import ConfigError
+from apigate.loadsummary import DEFAULT_HOLD, HoldPolicy, LoadDetails, held_problems, load_details
 from apigate.redact import redact
 from apigate.stats import bootstrap_quantile_diff, mann_whitney_u, subsample
 from apigate.summary import STATS, Summary
@@ -43,13 +44,15 @@ __all__ = [
     "evaluate",
     "format_p",
     "load_thresholds",
+    "parse_limit",
     "parse_thresholds",
     "render_table",
     "verdict_line",
 ]
 
 Status = Literal["pass", "fail", "skip"]
-Kind = Literal["contract", "limit", "failure_rate", "regression", "error"]  # error: a run step did not finish
+# error: a run step did not finish; load: the run held the load asked for; capacity: a sweep's against the baseline's
+Kind = Literal["contract", "limit", "failure_rate", "regression", "error", "load", "capacity"]
 
 _OPS: Final = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
 _DIAGNOSTIC_PREFIXES: Final = ("truth.", "client.")  # the load scenarios' self-checks (see load/stream.py)
@@ -91,6 +94,9 @@ class Thresholds:
     failure_rate: Mapping[str, float] = field(default_factory=dict)  # request name (or "*") -> max fraction
     regression: RegressionPolicy = RegressionPolicy()
     source: str = "defaults"
+    load_must_hold: bool = True  # [load]: a run that could not hold the load asked for fails
+    hold: HoldPolicy = DEFAULT_HOLD
+    capacity_max_drop_pct: float | None = 10.0  # [capacity]: a sweep's capacity against the baseline's (None: off)
 
     def failure_rate_for(self, request: str) -> float | None:
         return self.failure_rate.get(request, self.failure_rate.get("*"))
@@ -134,10 +140,10 @@ def parse_thresholds(
 
 
 def _build(data: dict[str, Any], base: Thresholds | None, source: str) -> Thresholds:
-    unknown = set(data) - {"contract", "limits", "failure_rate", "regression"}
+    unknown = set(data) - {"contract", "limits", "failure_rate", "regression", "load", "capacity"}
     if unknown:
         raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))} (expected contract, limits, failure_rate,"
-                         " regression)")
+                         " regression, load, capacity)")
     contract = _table(data, "contract")
     _only(contract, {"must_pass"}, "contract")
     must_pass = base.contract_must_pass if base else True
@@ -187,7 +193,43 @@ def _build(data: dict[str, Any], base: Thresholds | None, source: str) -> Thresh
                                           "regression.bootstrap_resamples"),
         seed=_int(reg.get("seed", policy.seed), "regression.seed"),
     )
-    return Thresholds(must_pass, tuple(limits.values()), failure_rate, policy, source)
+    must_hold, hold, max_drop = _load_sections(data, base)
+    return Thresholds(must_pass, tuple(limits.values()), failure_rate, policy, source, must_hold, hold, max_drop)
+
+
+def _load_sections(data: Mapping[str, Any], base: Thresholds | None) -> tuple[bool, HoldPolicy, float | None]:
+    """``[load]`` (must_hold, max_late_fraction, min_active_fraction) and ``[capacity]`` (max_drop_pct)."""
+    defaults = base or Thresholds()
+    load = _table(data, "load")
+    _only(load, {"must_hold", "max_late_fraction", "min_active_fraction"}, "load")
+    must_hold = _bool(load["must_hold"], "load.must_hold") if "must_hold" in load else defaults.load_must_hold
+    fractions = {}
+    for key in ("max_late_fraction", "min_active_fraction"):
+        value = _float(load.get(key, getattr(defaults.hold, key)), f"load.{key}")
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"load.{key} must be a fraction between 0 and 1, not {value!r}")
+        fractions[key] = value
+    capacity = _table(data, "capacity")
+    _only(capacity, {"max_drop_pct"}, "capacity")
+    max_drop = defaults.capacity_max_drop_pct
+    if "max_drop_pct" in capacity:
+        max_drop = None if capacity["max_drop_pct"] is False else _nonneg(capacity["max_drop_pct"],
+                                                                          "capacity.max_drop_pct")
+    return must_hold, HoldPolicy(**fractions), max_drop
+
+
+_LIMIT_EXPR: Final = re.compile(r"^\s*([^\s<>=]+)\.([a-z0-9]+)\s*((?:<=|<|>=|>)\s*[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+                                r"\s*$")
+
+
+def parse_limit(text: str) -> Limit:
+    """A limit written ``<metric>.<statistic> <op> <value>`` (``codemie.chat.p95<=300``), e.g. from ``--slo``."""
+    match = _LIMIT_EXPR.match(text)
+    if not match or match.group(2) not in STATS:
+        raise ConfigError(f"{text!r} is not a limit like 'codemie.chat.p95 <= 300' (statistic one of "
+                          f"{', '.join(STATS)})")
+    op, value = _limit_value(match.group(3), f"{match.group(1)}.{match.group(2)}")
+    return Limit(match.group(1), match.group(2), op, value)
 
 
 def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -351,7 +393,15 @@ def evaluate(
     verdicts.extend(_contract_verdicts(summary, thresholds))
     verdicts.extend(_limit_verdicts(summary, thresholds))
     verdicts.extend(_failure_rate_verdicts(summary, thresholds))
-    if baseline is not None:
+    details = load_details(summary)
+    verdicts.extend(_load_verdicts(details, thresholds))
+    base_details = load_details(baseline) if baseline is not None else None
+    if baseline is not None and base_details is not None and details.sweep and base_details.sweep:
+        # two sweeps: each run's metrics are those of its own capacity level, at different loads — compare the
+        # capacities, not the latencies
+        verdicts.extend(_capacity_verdicts(details, base_details, thresholds))
+        all_notes.append("both runs are sweeps: compared by capacity, not by per-metric latency")
+    elif baseline is not None:
         verdicts.extend(_regression_verdicts(summary, baseline, thresholds.regression))
         if summary.metrics and (summary.samples is None or baseline.samples is None):
             missing = [s for s, side in (("current", summary), ("baseline", baseline)) if side.samples is None]
@@ -416,6 +466,59 @@ def _failure_rate_verdicts(summary: Summary, thresholds: Thresholds) -> list[Ver
             text += f"; most common: {reasons[0].reason} ({reasons[0].count})"
         out.append(Verdict("failure_rate", name, "fail", redact(text)))
     return out
+
+
+def _load_verdicts(details: LoadDetails, thresholds: Thresholds) -> list[Verdict]:
+    """Whether the run held the load it was asked for (only for summaries of load runs that say so)."""
+    if not thresholds.load_must_hold or (details.users is None and details.open_model is None and not details.sweep):
+        return []
+    if details.sweep is not None:
+        problems = [f"{_num(lv.level)} {details.sweep.unit}: {v.removeprefix('load not held: ')}"
+                    for lv in details.sweep.levels if not lv.held for v in lv.violations
+                    if v.startswith("load not held: ")]
+    else:
+        problems = held_problems(details, thresholds.hold)
+    if problems:
+        return [Verdict("load", "load held", "fail", redact("could not hold the requested load: " + "; ".join(problems)))]
+    return [Verdict("load", "load held", "pass", _held_text(details))]
+
+
+def _held_text(details: LoadDetails) -> str:
+    om, users = details.open_model, details.users
+    if details.sweep is not None:
+        return f"the generator held every level of the sweep ({len(details.sweep.levels)})"
+    if om is not None:
+        return (f"{om.sent} of {om.due} arrivals sent, {om.late} late (> {om.late_after_ms:g} ms), "
+                f"worst lateness {om.worst_lateness_ms:.1f} ms")
+    assert users is not None
+    share = f", set up and sending {users.active_fraction:.1%} of their time" if users.active_fraction is not None else ""
+    return f"{users.requested} users{share}, none stopped"
+
+
+def _capacity_verdicts(current: LoadDetails, baseline: LoadDetails, thresholds: Thresholds) -> list[Verdict]:
+    """A sweep's capacity must not drop by more than ``[capacity] max_drop_pct`` against the baseline sweep's."""
+    assert current.sweep is not None and baseline.sweep is not None
+    if thresholds.capacity_max_drop_pct is None:
+        return []
+    limit = thresholds.capacity_max_drop_pct
+    cur, base = current.sweep, baseline.sweep
+    name = f"capacity drop <= {limit:g}%"
+    unit = cur.unit
+    if cur.by != base.by:
+        return [Verdict("capacity", name, "skip", f"the sweeps are by {cur.by} and by {base.by}: not comparable")]
+    if base.capacity.value is None:
+        return [Verdict("capacity", name, "skip", "the baseline sweep found no capacity (no level met its SLOs)")]
+    floor = base.capacity.value * (1 - limit / 100)
+    text = f"{cur.capacity.describe(unit)} against the baseline's {base.capacity.describe(unit)}"
+    if cur.capacity.value is None:
+        return [Verdict("capacity", name, "fail", redact(f"capacity {text}"))]
+    drop = (base.capacity.value - cur.capacity.value) / base.capacity.value * 100
+    if cur.capacity.value >= floor:
+        return [Verdict("capacity", name, "pass", redact(f"capacity {text} ({_pct(-drop)})"))]
+    if cur.capacity.bound == "at least":
+        return [Verdict("capacity", name, "skip",
+                        redact(f"capacity {text}: the sweep stopped below the baseline's capacity, raise its levels"))]
+    return [Verdict("capacity", name, "fail", redact(f"capacity {text}: dropped {drop:.1f}% (more than {limit:g}%)"))]
 
 
 def _regression_verdicts(summary: Summary, baseline: Summary, policy: RegressionPolicy) -> list[Verdict]:

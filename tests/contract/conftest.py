@@ -15,8 +15,8 @@ from apigate.mocks import MockSettings, running_mock
 
 # Short-lived Keycloak tokens (an expired one exists by the time the auth tests run); quick answers; a first
 # chunk late enough that "headers before the first chunk" is measurable.
-MOCK = MockSettings(access_token_lifetime_s=5, first_chunk_ms=100.0, chunk_interval_ms=5.0, chat_latency_ms=0.0,
-                    basejump_message_latency_ms=0.0)
+MOCK = MockSettings(access_token_lifetime_s=5, refresh_token_lifetime_s=6, first_chunk_ms=100.0,
+                    chunk_interval_ms=5.0, chat_latency_ms=0.0, basejump_message_latency_ms=0.0)
 
 
 @pytest.fixture(scope="session")

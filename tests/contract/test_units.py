@@ -62,6 +62,33 @@ def test_error_bodies_must_be_json() -> None:
         check_error_body("keycloak", 400, "text/plain", b"invalid_request")
 
 
+@pytest.mark.parametrize(("status", "body", "challenge", "ok"), [
+    (401, b"", 'Bearer realm="codemie-prod", error="invalid_token"', True),  # Keycloak 26's userinfo refusal
+    (403, b"", 'Bearer realm="codemie-prod", error="insufficient_scope"', True),
+    (401, b"", None, False),  # no body and no challenge: nothing says why
+    (401, b"", 'Basic realm="x"', False),
+    (400, b"", 'Bearer realm="codemie-prod"', False),  # only 401/403 are bearer refusals
+    (401, b"denied", 'Bearer realm="codemie-prod"', False),  # a body must then be the envelope
+])
+def test_keycloak_bearer_refusals_may_be_bodiless_challenges(status: int, body: bytes, challenge: str | None,
+                                                            ok: bool) -> None:
+    def check() -> None:
+        check_error_body("keycloak", status, "text/plain;charset=utf-8", body, www_authenticate=challenge)
+
+    if ok:
+        check()
+    else:
+        with pytest.raises(ContractViolation):
+            check()
+
+
+def test_keycloak_routing_answers_carry_no_description() -> None:
+    for status, error in ((404, "HTTP 404 Not Found"), (405, "HTTP 405 Method Not Allowed")):
+        check_error_body("keycloak", status, JSON, json.dumps({"error": error}).encode())
+    with pytest.raises(ContractViolation):
+        check_error_body("keycloak", 500, JSON, json.dumps({"error": "unknown_error"}).encode())
+
+
 def test_fastapi_not_found_is_accepted_only_when_the_route_cannot_match() -> None:
     body = json.dumps({"detail": "Not Found"}).encode()
     check_error_body("codemie", 404, JSON, body, route_missed=route_missed({"assistant_id": "a/b"}))

@@ -1,4 +1,5 @@
-"""The embedded Keycloak: grants, every error row of the facts, token claims checked with PyJWT against /certs."""
+"""The embedded Keycloak: grants, every error row as Keycloak 26.7 answers it, token claims checked with PyJWT
+against /certs. (tests/keycloak holds the same mock against a real Keycloak.)"""
 
 from __future__ import annotations
 
@@ -106,8 +107,9 @@ ERROR_ROWS = [
     ("no grant_type", {"client_id": DEMO.public_client}, 400, "invalid_request", "Missing form parameter: grant_type"),
     ("unknown grant_type", {**PASSWORD, "grant_type": "magic"}, 400, "unsupported_grant_type",
      "Unsupported grant_type"),
-    ("no client_id", {"grant_type": "password", "username": "demo", "password": "x"}, 400, "invalid_client",
-     "Missing client_id parameter"),
+    ("no client_id", {"grant_type": "password", "username": "demo", "password": "x"}, 401, "invalid_client",
+     "Invalid client or Invalid client credentials"),
+    ("empty grant_type", {**PASSWORD, "grant_type": ""}, 400, "unsupported_grant_type", "Unsupported grant_type"),
     ("unknown client", {**PASSWORD, "client_id": "nobody"}, 401, "invalid_client",
      "Invalid client or Invalid client credentials"),
     ("disabled client", {**CLIENT_CREDENTIALS, "client_id": "api-disabled", "client_secret": "disabled-secret"}, 401,
@@ -118,21 +120,27 @@ ERROR_ROWS = [
      "unauthorized_client", "Invalid client or Invalid client credentials"),
     ("no direct access grants", {**PASSWORD, "client_id": "codemie-ui"}, 400, "unauthorized_client",
      "Client not allowed for direct access grants"),
-    ("wrong password", {**PASSWORD, "password": "wrong"}, 401, "invalid_grant", "Invalid user credentials"),
-    ("missing password", {k: v for k, v in PASSWORD.items() if k != "password"}, 401, "invalid_grant",
+    ("no direct access grants, confidential", {**PASSWORD, "client_id": "api-no-direct-access",
+                                               "client_secret": "no-direct-secret"}, 400, "unauthorized_client",
+     "Client not allowed for direct access grants"),
+    ("wrong password", {**PASSWORD, "password": "wrong"}, 400, "invalid_grant", "Invalid user credentials"),
+    ("missing password", {k: v for k, v in PASSWORD.items() if k != "password"}, 400, "invalid_grant",
      "Invalid user credentials"),
+    ("empty username", {**PASSWORD, "username": ""}, 400, "invalid_grant", "Invalid user credentials"),
     ("unknown username", {**PASSWORD, "username": "nobody"}, 400, "invalid_grant", "Invalid user credentials"),
     ("missing username", {k: v for k, v in PASSWORD.items() if k != "username"}, 401, "invalid_request",
      "Missing parameter: username"),
     ("disabled user", {**PASSWORD, "username": "disabled", "password": "disabled-password"}, 400, "invalid_grant",
      "Account disabled"),
+    ("disabled user, wrong password", {**PASSWORD, "username": "disabled", "password": "x"}, 400, "invalid_grant",
+     "Invalid user credentials"),
     ("client_credentials on a public client", {"grant_type": "client_credentials", "client_id": DEMO.public_client},
      401, "unauthorized_client", "Public client not allowed to retrieve service account"),
     ("client without service account", {"grant_type": "client_credentials", "client_id": "api-no-service-account",
-                                        "client_secret": "no-sa-secret"}, 400, "unauthorized_client",
+                                        "client_secret": "no-sa-secret"}, 401, "unauthorized_client",
      "Client not enabled to retrieve service account"),
     ("missing refresh_token", {"grant_type": "refresh_token", "client_id": DEMO.public_client}, 400,
-     "invalid_request", "Missing parameter: refresh_token"),
+     "invalid_request", "No refresh token"),
     ("garbage refresh_token", {"grant_type": "refresh_token", "client_id": DEMO.public_client,
                                "refresh_token": "not-a-token"}, 400, "invalid_grant", "Invalid refresh token"),
     ("unknown scope", {**PASSWORD, "scope": "openid admin"}, 400, "invalid_scope", "Invalid scopes: openid admin"),
@@ -181,7 +189,8 @@ def test_discovery_document_points_at_the_served_endpoints(kc: ASGIClient) -> No
     assert doc["issuer"] == ISSUER
     assert doc["token_endpoint"] == f"http://kc.test{TOKEN}" and doc["jwks_uri"] == f"http://kc.test{CERTS}"
     assert {"password", "client_credentials", "refresh_token"} <= set(doc["grant_types_supported"])
-    assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert "RS256" in doc["id_token_signing_alg_values_supported"]
+    assert len(doc) == 56  # every key Keycloak 26.7 publishes
 
 
 def test_issuer_follows_the_mount_path_or_the_configured_url() -> None:
@@ -190,20 +199,46 @@ def test_issuer_follows_the_mount_path_or_the_configured_url() -> None:
     assert claims["iss"] == f"https://sso.example.com/auth{REALM}"
 
 
-def test_userinfo_needs_a_valid_bearer_token(kc: ASGIClient) -> None:
-    token = kc.post(TOKEN, data=PASSWORD).json()["access_token"]
+def test_userinfo_needs_a_valid_bearer_token_with_the_openid_scope(kc: ASGIClient) -> None:
+    token = kc.post(TOKEN, data={**PASSWORD, "scope": "openid"}).json()["access_token"]
     r = kc.get(USERINFO, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["preferred_username"] == DEMO.username
-    assert kc.get(USERINFO).status_code == 401
+    assert r.headers["cache-control"] == "no-store, no-cache"
+    assert kc.post(USERINFO, data={"access_token": token}).status_code == 200  # the POST form's token
+    # refusals are bodiless; WWW-Authenticate says why (RFC 6750 §3)
+    missing = kc.get(USERINFO)
+    assert (missing.status_code, missing.content) == (401, b"")
+    assert missing.headers["www-authenticate"] == f'Bearer realm="{DEMO.realm}"'
     bad = kc.get(USERINFO, headers={"Authorization": f"Bearer {token[:-4]}AAAA"})
-    assert bad.status_code == 401 and bad.json()["error"] == "invalid_token"
+    assert bad.status_code == 401 and bad.headers["content-type"].startswith("text/plain")
+    assert 'error="invalid_token", error_description="Token verification failed"' in bad.headers["www-authenticate"]
+    without_openid = kc.post(TOKEN, data=PASSWORD).json()["access_token"]
+    r = kc.get(USERINFO, headers={"Authorization": f"Bearer {without_openid}"})
+    assert r.status_code == 403 and 'error="insufficient_scope"' in r.headers["www-authenticate"]
 
 
-def test_unknown_path_and_wrong_method_keep_the_error_shape(kc: ASGIClient) -> None:
+def test_unknown_path_and_wrong_method_answer_keycloaks_jax_rs_bodies(kc: ASGIClient) -> None:
     r = kc.get("/realms/codemie-prod/nothing")
-    assert r.status_code == 404 and set(r.json()) == {"error", "error_description"}
+    assert (r.status_code, r.json()) == (404, {"error": "HTTP 404 Not Found"})
     r = kc.get(TOKEN)
-    assert r.status_code == 405 and set(r.json()) == {"error", "error_description"}
+    assert (r.status_code, r.json()) == (405, {"error": "HTTP 405 Method Not Allowed"})
+    assert r.headers["allow"]  # deliberately kept (RFC 9110); Keycloak sends none
+
+
+def test_options_is_an_empty_200_and_multipart_a_500_like_keycloak(kc: ASGIClient) -> None:
+    r = kc.request("OPTIONS", TOKEN)
+    assert (r.status_code, r.content) == (200, b"")
+    r = kc.post(TOKEN, data=PASSWORD, files={"note": ("note.txt", b"x")})
+    assert (r.status_code, r.json()["error"]) == (500, "unknown_error")
+
+
+def test_duplicated_parameter_is_refused_after_client_authentication(kc: ASGIClient) -> None:
+    body = "grant_type=password&client_id=codemie-sdk&username=demo&password=demo-password&username=demo"
+    r = kc.post(TOKEN, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (r.status_code, r.json()["error_description"]) == (400, "duplicated parameter")
+    r = kc.post(TOKEN, content=body.replace("codemie-sdk", "nobody"),
+                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (r.status_code, r.json()["error"]) == (401, "invalid_client")
 
 
 # ---- contract breaks -------------------------------------------------------------------------------------------
@@ -222,13 +257,13 @@ def test_break_error_status() -> None:
 
 def test_break_error_body() -> None:
     r = broken("keycloak.error.body").post(TOKEN, data={**PASSWORD, "password": "x"})
-    assert r.status_code == 401 and r.headers["content-type"].startswith("text/plain")
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain")
 
 
 def test_break_jwks_wrong_key() -> None:
     kc = broken("keycloak.jwks.wrong_key")
     token = kc.post(TOKEN, data=PASSWORD).json()["access_token"]
-    (jwk,) = kc.get(CERTS).json()["keys"]
+    (jwk,) = [k for k in kc.get(CERTS).json()["keys"] if k["use"] == "sig"]
     assert jwk["kid"] != jwt.get_unverified_header(token)["kid"]
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience="account")

@@ -30,7 +30,7 @@ COMPONENT_KINDS = ("schemas", "responses", "parameters", "requestBodies", "heade
 # Each service's error bodies: every 4xx/5xx response must use one of these components.
 ERROR_ENVELOPES = {
     "codemie": {"ErrorEnvelope", "UnprocessableEnvelope", "BadRequestEnvelope", "SlugNotFoundEnvelope"},
-    "keycloak": {"OAuthError", "RealmNotFoundError"},
+    "keycloak": {"OAuthError", "RealmNotFoundError", "EmptyBody", "BearerErrorBody"},
     "basejump": {"HTTPError", "UnprocessableError"},
 }
 PATH_PREFIXES = {

@@ -96,3 +96,71 @@ def test_build_summary_shape() -> None:
     assert s["failures"] == [{"name": "codemie.stream", "reason": "no terminal chunk", "count": 1}]
     assert s["timeline"] == [[0, 4, 0], [1, 3, 0], [2, 4, 1]]
     assert s["samples"] == "samples.json.gz"
+
+
+def test_sample_seconds_follow_every_merge_exactly() -> None:
+    """Samples keep the second they were recorded in through drain, the wire and merges (for latency over time)."""
+    from apigate.timeseries import latency_windows
+
+    rng = random.Random(2)
+    t0 = 1_700_000_000
+    whole, parts = Recording(), [Recording() for _ in range(3)]
+    for i in range(600):
+        when = t0 + i / 60  # 10 s
+        ms = 10.0 + (i // 60) * 5 + rng.random()  # each second slower than the one before
+        whole.add_sample("codemie.chat", ms, when)
+        parts[rng.randrange(3)].add_sample("codemie.chat", ms, when)
+    merged = Recording()
+    for part in parts:
+        for _ in range(2):  # drained twice: the second batch is empty
+            merged.merge(Recording.from_wire(json.loads(json.dumps(part.drain().to_wire()))))
+    assert sum(n for _, n in merged.sample_seconds["codemie.chat"]) == 600
+    assert latency_windows(merged, t0, 2) == latency_windows(whole, t0, 2)
+    rows = latency_windows(whole, t0, 2)["codemie.chat"]
+    assert [r[0] for r in rows] == [0, 2, 4, 6, 8] and all(r[1] == 120 for r in rows)
+    assert rows[0][2] < 16 < rows[1][2] and rows[-1][3] > 50  # p50 of 0-2 s, p95 of 8-10 s
+
+
+def test_samples_of_unknown_time_are_kept_but_not_placed() -> None:
+    old = Recording.from_wire({"samples": {"codemie.chat": [1.0, 2.0]}})  # a journal line without "seconds"
+    rec = Recording()
+    rec.merge(old)
+    rec.add_sample("codemie.chat", 3.0, 1_700_000_005.5)
+    assert rec.samples["codemie.chat"] == [1.0, 2.0, 3.0]
+    assert rec.sample_seconds["codemie.chat"] == [[0, 2], [1_700_000_005, 1]]
+
+
+def test_activity_clock_integrates_user_seconds_per_second() -> None:
+    from apigate.metrics import ActivityClock
+
+    clock = ActivityClock()
+    t0 = 1_700_000_000.0
+    clock.move(None, "starting", t0 + 0.5)
+    clock.move(None, "starting", t0 + 0.5)
+    clock.move("starting", "active", t0 + 1.0)  # one user set up after 0.5 s
+    clock.move("starting", "active", t0 + 2.25)  # the other after 1.75 s (its set-up was retried)
+    clock.move("active", None, t0 + 3.0)  # stopped
+    rec = Recording()
+    clock.drain_into(rec, t0 + 3.5)
+    assert rec.activity == {
+        int(t0): [0.0, 1.0],  # 2 users starting for 0.5 s
+        int(t0) + 1: [1.0, 1.0],
+        int(t0) + 2: [1.75, 0.25],
+        int(t0) + 3: [0.5, 0.0],  # one user active the last half second
+    }
+    clock.drain_into(rec, t0 + 4.0)
+    assert rec.activity[int(t0) + 3] == [1.0, 0.0]
+
+
+def test_stops_and_counters_add_up_over_the_wire() -> None:
+    a, b = Recording(), Recording()
+    a.add_stop("BasejumpChatUser", "set-up: HTTP 403")
+    b.add_stop("BasejumpChatUser", "set-up: HTTP 403")
+    a.count("arrivals.sent", 5)
+    b.count("arrivals.sent", 2)
+    merged = Recording()
+    for rec in (a, b):
+        merged.merge(Recording.from_wire(json.loads(json.dumps(rec.to_wire()))))
+    assert merged.stops == {("BasejumpChatUser", "set-up: HTTP 403"): 2}
+    assert merged.counters == {"arrivals.sent": 7}
+    assert not merged.is_empty() and a.drain().stops and a.is_empty()

@@ -8,6 +8,10 @@ cause exactly one token request. The clock is injectable so tests move time inst
 
 Token requests are retried on 429/502/503/504 and connection failures (they change no server state worth
 protecting). Issued tokens are wrapped in :class:`~apigate.redact.Secret` (and thereby registered for redaction).
+
+A refused login (wrong password, unknown or disabled user or client, wrong secret: OAuth ``invalid_grant``,
+``invalid_client`` or ``unauthorized_client``) raises :class:`~apigate.errors.UnauthorizedError` whatever the status:
+Keycloak 26 answers most of these 400 where older versions answered 401 (``.status`` keeps what was answered).
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import httpx
 from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, read_json
 from apigate.clients.models import TokenSet
 from apigate.config import Target
-from apigate.errors import BadRequestError, ConfigError, UnauthorizedError
+from apigate.errors import BadRequestError, ConfigError, HTTPError, UnauthorizedError
 from apigate.redact import Secret
 
 __all__ = ["Grant", "KeycloakAuth"]
 
 Grant = Literal["password", "client_credentials"]
+# OAuth error codes with which Keycloak refuses the credentials of a login (RFC 6749 §5.2)
+REFUSED_CREDENTIALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 
 
 def _secret(value: Secret | str | None) -> Secret | None:
@@ -200,7 +206,21 @@ class KeycloakAuth:
             form["scope"] = self.scope
         issued_at = self.clock()
         self.requests += 1
-        response = self.http.request(
-            "POST", self.token_url, form=form, headers={"Accept": "application/json"}, safe=True
-        )
+        try:
+            response = self.http.request(
+                "POST", self.token_url, form=form, headers={"Accept": "application/json"}, safe=True
+            )
+        except BadRequestError as exc:
+            if form["grant_type"] != "refresh_token" and exc.code in REFUSED_CREDENTIALS:
+                raise _as_refused(exc) from exc
+            raise
         return TokenSet.from_oidc(read_json(response), issued_at=issued_at, where=f"POST {self.http.url(self.token_url)}")
+
+
+def _as_refused(exc: HTTPError) -> UnauthorizedError:
+    """A login Keycloak refused with 400 (its current status for ``invalid_grant``), as the 401 it used to be."""
+    return UnauthorizedError(
+        exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body, text=exc.text,
+        request_id=exc.request_id, retry_after=exc.retry_after, code=exc.code, details=exc.details, help=exc.help,
+        service=exc.service, attempts=exc.attempts,
+    )

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from apigate.commands.diff import fails
     from apigate.config import Target, load_target
-    from apigate.diff import render
+    from apigate.diff import group_findings, render
     from apigate.diff.drift import APIS, DriftReport, check_drift
     from apigate.errors import ConfigError
     from apigate.redact import redact
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         payload = {"apis": [
             {"api": r.api, "pinned": r.pinned, "live": r.live, "note": r.note,
              "summary": {s: sum(1 for f in r.findings if f.severity == s) for s in ("breaking", "warning", "compatible")},
+             "changes": [c.to_dict() for c in group_findings(r.findings)],  # grouped by cause, as apigate diff
              "findings": [f.to_dict() for f in r.findings]}
             for r in reports
         ]}

@@ -52,11 +52,15 @@ def _label(case: Any) -> str:
     return f"{case.method.upper()} {case.operation.path}"
 
 
-def _content_type(response: Any) -> str | None:
-    values = response.headers.get("content-type") if hasattr(response.headers, "get") else None
+def _header(response: Any, name: str) -> str | None:
+    values = response.headers.get(name) if hasattr(response.headers, "get") else None
     if isinstance(values, list):
         return str(values[0]) if values else None
     return values if isinstance(values, str) else None
+
+
+def _content_type(response: Any) -> str | None:
+    return _header(response, "content-type")
 
 
 @schemathesis.check
@@ -66,7 +70,8 @@ def apigate_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
         return None
     api, _ = found
     check_error_body(api, response.status_code, _content_type(response), response.content or b"",
-                     route_missed=route_missed(case.path_parameters))
+                     route_missed=route_missed(case.path_parameters),
+                     www_authenticate=_header(response, "www-authenticate"))
     return None
 
 

@@ -5,8 +5,11 @@
   Allowed"}`` are what the framework answers for a path no route matches and for a wrong method: accepted for 405,
   and for 404 only when the request's path could not have matched the operation's route (``route_missed``); and
   ``{"detail": "There was an error parsing the body"}`` is its 400 for a JSON body whose bytes are not text.
-* Keycloak: ``{"error": str, "error_description": str}``; an unknown realm answers ``{"error": "Realm does not
-  exist"}`` (404) without a description.
+* Keycloak: ``{"error": str, "error_description": str}``; an unknown realm (``{"error": "Realm does not exist"}``)
+  and its JAX-RS routing answers (``{"error": "HTTP 404 Not Found"}``, ``"HTTP 405 Method Not Allowed"``) carry no
+  description. A bearer-protected endpoint (userinfo) refuses a token as RFC 6750 §3 says: 401/403 with a
+  ``WWW-Authenticate: Bearer ... error="..."`` challenge; Keycloak 26 sends no body with it (older versions: the
+  OAuth error as JSON).
 * Basejump (FastAPI): ``{"detail": str}`` or the validation list ``{"detail": [{loc, msg, type}, ...]}``.
 """
 
@@ -57,6 +60,14 @@ def _codemie(status: int, body: Any, *, route_missed: bool) -> None:
         raise ContractViolation("error.help is not a string or null", expected="string | null", actual=error["help"])
 
 
+_KEYCLOAK_NO_DESCRIPTION = frozenset({404, 405})
+
+
+def _bearer_challenge(status: int, body: bytes, www_authenticate: str | None) -> bool:
+    """An RFC 6750 refusal: a bodiless 401/403 whose ``WWW-Authenticate`` is a Bearer challenge."""
+    return status in (401, 403) and not body.strip() and (www_authenticate or "")[:7].lower() == "bearer "
+
+
 def _keycloak(status: int, body: Any) -> None:
     if not isinstance(body, dict) or not isinstance(body.get("error"), str):
         raise ContractViolation("not Keycloak's error body", expected={"error": "...", "error_description": "..."},
@@ -64,7 +75,7 @@ def _keycloak(status: int, body: Any) -> None:
     if "error_description" in body and not isinstance(body["error_description"], str):
         raise ContractViolation("error_description is not a string", expected="string",
                                 actual=body["error_description"])
-    if status != 404 and "error_description" not in body:
+    if status not in _KEYCLOAK_NO_DESCRIPTION and "error_description" not in body:
         raise ContractViolation("Keycloak error without error_description", expected=["error", "error_description"],
                                 actual=sorted(body))
 
@@ -84,9 +95,11 @@ def _basejump(body: Any) -> None:
 
 
 def check_error_body(api: str, status: int, content_type: str | None, body: bytes, *,
-                     route_missed: bool = False) -> None:
+                     route_missed: bool = False, www_authenticate: str | None = None) -> None:
     """Raise :class:`ContractViolation` unless ``body`` is ``api``'s documented error body for ``status``."""
     if status < 400:
+        return
+    if api == "keycloak" and _bearer_challenge(status, body, www_authenticate):
         return
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind != "application/json" and not kind.endswith("+json"):

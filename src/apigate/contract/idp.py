@@ -1,8 +1,10 @@
-"""Keycloak tokens for the suite: the valid one (the clients' auth flow) and two genuinely issued bad ones.
+"""Keycloak tokens for the suite: the valid one (the clients' auth flow) and genuinely issued bad ones.
 
 * An *expired* token: issued when the run starts and kept; by the time the probes run it has usually expired
-  (the embedded mock started by ``apigate contract`` issues short-lived tokens). If it has not, the probe waits
-  for it up to :data:`MAX_EXPIRY_WAIT` seconds, else the check is skipped with a note (a live realm's 300 s).
+  (the embedded mock started by ``apigate contract`` issues short-lived tokens, and so does the test realm of
+  ``tests/keycloak``). If it has not, the probe waits for it up to :data:`MAX_EXPIRY_WAIT` seconds, else the check
+  is skipped with a note (a live realm's 300 s). The refresh token issued with it is the *expired refresh token*,
+  under the same rule (its lifetime is the realm's SSO session idle timeout).
 * A *foreign-issuer* token: signed by the realm's real key but with another ``iss``. Keycloak derives the issuer
   from the request's host unless a fixed hostname is configured, so asking for a token under another name of the
   same server (``Host: localhost:<port>`` for ``127.0.0.1:<port>``) yields one; when the issuer does not change
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from apigate.clients import KeycloakAuth
+from apigate.clients.models import TokenSet
 from apigate.config import Target
 from apigate.contract import tokens
 from apigate.errors import ConnectError
@@ -38,7 +41,7 @@ class TokenSupply:
         self.auth = KeycloakAuth.from_target(target, scope=scope)
         self._sleep = sleep
         self._clock = clock
-        self._early: str | None = None
+        self._early: TokenSet | None = None
         self._foreign: tuple[str | None, str] | None = None
         self._lock = threading.Lock()
 
@@ -49,22 +52,36 @@ class TokenSupply:
         return self.auth.token()
 
     def start(self) -> None:
-        """Issue the token that the expiry check will use once it has expired (call at the start of a run)."""
-        self._early = self.auth.issue().access_token.reveal()
+        """Issue the tokens that the expiry checks will use once they have expired (call at the start of a run)."""
+        self._early = self.auth.issue()
 
-    def expired(self) -> tuple[str | None, str]:
+    def _early_tokens(self) -> TokenSet:
         with self._lock:
             if self._early is None:
                 self.start()
-            token = self._early
-        assert token is not None
-        exp = tokens.claims(token).get("exp")
+            assert self._early is not None
+            return self._early
+
+    def expired(self) -> tuple[str | None, str]:
+        """The early access token once expired (``None`` and why when that would take too long)."""
+        return self._aged(self._early_tokens().access_token.reveal(), "access")
+
+    def expired_refresh(self) -> tuple[str | None, str]:
+        """The early refresh token once expired (``None`` and why: none was issued, or it lives too long)."""
+        refresh = self._early_tokens().refresh_token
+        if refresh is None:
+            return None, f"the {self.target.codemie.grant} grant issues no refresh token"
+        return self._aged(refresh.reveal(), "refresh")
+
+    def _aged(self, token: str, kind: str) -> tuple[str | None, str]:
+        claims = tokens.claims(token)
+        exp = claims.get("exp")
         if not isinstance(exp, int | float):
-            return None, "the issued token has no numeric exp claim"
+            return None, f"the issued {kind} token has no numeric exp claim"
         wait = exp + 1.0 - self._clock()
         if wait > MAX_EXPIRY_WAIT:
-            return None, (f"tokens live {int(exp - tokens.claims(token).get('iat', exp))}s; an expired one would "
-                          f"take {wait:.0f}s to obtain (run against a realm with short-lived tokens to check expiry)")
+            return None, (f"{kind} tokens live {int(exp - claims.get('iat', exp))}s; an expired one would take "
+                          f"{wait:.0f}s to obtain (run against a realm with short-lived tokens to check expiry)")
         if wait > 0:
             self._sleep(wait)
         return token, ""

@@ -134,7 +134,8 @@ class Prober:
             if exchange.status not in wanted:
                 raise ContractViolation(f"answered {exchange.status}", expected=list(wanted),
                                         actual=_snippet(exchange))
-            check_error_body(self.api, exchange.status, exchange.content_type, exchange.content)
+            check_error_body(self.api, exchange.status, exchange.content_type, exchange.content,
+                             www_authenticate=exchange.response_headers.get("www-authenticate"))
 
         return judge
 

@@ -155,7 +155,7 @@ def _explicit(api: str, prober: Prober, target: Target, contract: Any, fixture: 
     if api == "keycloak":
         from apigate.contract.keycloak_probes import probe_keycloak
 
-        probe_keycloak(prober, target)
+        probe_keycloak(prober, target, fixture.extras.get("supply"))
     elif api == "codemie":
         from apigate.contract.codemie_probes import probe_codemie
 

@@ -3,6 +3,9 @@
 Paths are matched with their parameter names blanked (``/a/{id}`` and ``/a/{assistant_id}`` are the same path to a
 client), parameters by location and name (path parameters by position), responses by status and media types by
 their type without parameters. Schemas are handed to :class:`~apigate.diff.schema.SchemaComparer`.
+
+Every finding carries its cause (the node of the new document that changed, or of the old one for something
+removed: file, JSON pointer, line) and one sentence saying what breaks for a client.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from apigate.diff.cause import Cause, Side, describe_pointer, subject_of
 from apigate.diff.loader import Document
-from apigate.diff.model import RULES, Finding
+from apigate.diff.model import Finding
+from apigate.diff.rules import RULES, explain
 from apigate.diff.schema import Context, SchemaComparer
 from apigate.diff.shape import Normalizer
 
@@ -37,30 +42,55 @@ def _media(name: str) -> str:
 
 
 class _Differ:
-    def __init__(self, old: Document, new: Document) -> None:
+    def __init__(self, old: Document, new: Document, *, memoize: bool = True) -> None:
         self.old = old
         self.new = new
         self.findings: list[Finding] = []
-        self._op: tuple[str, str] = ("", "")
-        self._prefix = ""
-        self.schemas = SchemaComparer(Normalizer(old), Normalizer(new), self._emit_schema)
+        self._op: tuple[str, str] = ("", "")  # (path, method) of the findings being emitted
+        self._operation_name = ""
+        self.schemas = SchemaComparer(Normalizer(old), Normalizer(new), memoize=memoize)
+        self._causes: dict[tuple[Side, int], Cause | None] = {}
+        self._explanations: dict[tuple[Any, ...], str] = {}
 
     # -- emitting ---------------------------------------------------------------------------------------------------
 
-    def emit(self, rule: str, where: str, old: str | None, new: str | None, message: str) -> None:
-        severity = RULES[rule][0]
+    def _cause(self, node: Any, side: Side) -> Cause | None:
+        key = (side, id(node))
+        if key not in self._causes:
+            document = self.new if side == "new" else self.old
+            located = document.locate(node)
+            self._causes[key] = None if located is None else Cause(
+                side, located[0], located[1], located[2],
+                describe_pointer(located[1], document.data if located[0] == document.source else None),
+            )
+        return self._causes[key]
+
+    def emit(self, rule: str, where: str, old: str | None, new: str | None, message: str, *, node: Any,
+             side: Side, subject: str) -> None:
         path, method = self._op
-        self.findings.append(Finding(severity, rule, path, method, where, old, new, message))
+        cause = self._cause(node, side)
+        key = (rule, subject, old, new, message)
+        explanation = self._explanations.get(key)
+        if explanation is None:
+            explanation = self._explanations[key] = explain(rule, subject, old, new, message)
+        self.findings.append(Finding(RULES[rule].severity, rule, path, method, where, old, new, message, cause,
+                                     explanation))
 
-    def _emit_schema(self, rule: str, spath: str, old: str | None, new: str | None, message: str) -> None:
-        if spath.startswith("."):
-            spath = spath[1:]
-        where = f"{self._prefix}: {spath}" if spath else self._prefix
-        self.emit(rule, where, old, new, message)
-
-    def schema(self, old: Any, new: Any, ctx: Context, prefix: str, root: str) -> None:
-        self._prefix = prefix
-        self.schemas.compare(old, new, ctx, root)
+    def schema(self, old: Any, new: Any, ctx: Context, prefix: str, root: str, *, container: tuple[Any, Any],
+               subject: str) -> None:
+        """Compare two schemas found at ``prefix`` (``root`` names the value: ``body`` or nothing for a parameter);
+        ``container`` (the old and new media type or parameter) stands in for a change written nowhere else."""
+        for spath, change in self.schemas.compare(old, new, ctx):
+            full = root + spath
+            if full.startswith("."):
+                full = full[1:]
+            where = f"{prefix}: {full}" if full else prefix
+            side = change.side
+            node = change.node if self._cause(change.node, side) is not None else container[side == "new"]
+            cause = self._cause(node, side)
+            named = subject_of(cause.label) if cause is not None else None
+            self.emit(change.rule, where, change.old, change.new, change.message, node=node, side=side,
+                      subject=named or subject)
 
     # -- documents --------------------------------------------------------------------------------------------------
 
@@ -69,13 +99,13 @@ class _Differ:
         new_paths = self._paths(self.new)
         for key in sorted(old_paths.keys() | new_paths.keys()):
             if key not in new_paths:
-                path, _item = old_paths[key]
+                path, item = old_paths[key]
                 self._op = (path, "")
-                self.emit("path-removed", "", path, None, "path removed")
+                self.emit("path-removed", "", path, None, "path removed", node=item, side="old", subject=f"`{path}`")
             elif key not in old_paths:
-                path, _item = new_paths[key]
+                path, item = new_paths[key]
                 self._op = (path, "")
-                self.emit("path-added", "", None, path, "new path")
+                self.emit("path-added", "", None, path, "new path", node=item, side="new", subject=f"`{path}`")
             else:
                 self._path_item(old_paths[key], new_paths[key])
         self.findings.sort(key=Finding.sort_key)
@@ -99,14 +129,19 @@ class _Differ:
             self._op = (new_path, method)
             if not isinstance(n_op, Mapping):
                 self._op = (old_path, method)
-                self.emit("operation-removed", "", f"{method.upper()} {old_path}", None, "operation removed")
+                name = f"{method.upper()} {old_path}"
+                self.emit("operation-removed", "", name, None, "operation removed", node=o_op, side="old",
+                          subject=f"`{name}`")
             elif not isinstance(o_op, Mapping):
-                self.emit("operation-added", "", None, f"{method.upper()} {new_path}", "new operation")
+                name = f"{method.upper()} {new_path}"
+                self.emit("operation-added", "", None, name, "new operation", node=n_op, side="new",
+                          subject=f"`{name}`")
             else:
                 self._operation(old_path, old_item, o_op, new_path, new_item, n_op)
 
     def _operation(self, old_path: str, old_item: Mapping[str, Any], o_op: Mapping[str, Any],
                    new_path: str, new_item: Mapping[str, Any], n_op: Mapping[str, Any]) -> None:
+        self._operation_name = f"`{self._op[1].upper()} {new_path}`"
         self._security(o_op, n_op)
         self._parameters(self._params(self.old, old_path, old_item, o_op), self._params(self.new, new_path, new_item, n_op))
         self._request_body(o_op.get("requestBody"), n_op.get("requestBody"))
@@ -145,14 +180,18 @@ class _Differ:
         anonymous: frozenset[Any] = frozenset()
         old_open = not old or anonymous in old
         new_open = not new or anonymous in new
+        rule, message = "", ""
         if new_open and not old_open:
-            self.emit("security-removed", "security", old_text, new_text, "credentials no longer required")
+            rule, message = "security-removed", "credentials no longer required"
         elif old_open and not new_open:
-            self.emit("security-added", "security", old_text, new_text, "credentials now required")
+            rule, message = "security-added", "credentials now required"
         elif old <= new:
-            self.emit("security-alternative-added", "security", old_text, new_text, "more kinds of credentials accepted")
+            rule, message = "security-alternative-added", "more kinds of credentials accepted"
         elif not old_open:
-            self.emit("security-changed", "security", old_text, new_text, "accepted credentials changed")
+            rule, message = "security-changed", "accepted credentials changed"
+        if rule:
+            self.emit(rule, "security", old_text, new_text, message, node=n_op, side="new",
+                      subject=self._operation_name)
         # both open (anonymous allowed before and after): nothing a client must change
 
     # -- parameters -------------------------------------------------------------------------------------------------
@@ -193,24 +232,28 @@ class _Differ:
         for key in sorted(old.keys() | new.keys()):
             where = key[0]
             if key not in new:
-                name, _param = old[key]
-                self.emit("request-parameter-removed", f"parameter {where} {name}", "present", None, "parameter removed")
+                name, o_param = old[key]
+                self.emit("request-parameter-removed", f"parameter {where} {name}", "present", None, "parameter removed",
+                          node=o_param, side="old", subject=f"{where} parameter `{name}`")
                 continue
             name, n_param = new[key]
             label = f"parameter {where} {name}"
+            subject = f"{where} parameter `{name}`"
             n_req = n_param.get("required") is True or where == "path"
             if key not in old:
                 state = "required" if n_req else "optional"
                 rule = "request-parameter-added-required" if n_req else "request-parameter-added-optional"
-                self.emit(rule, label, None, state, f"new {state} parameter")
+                self.emit(rule, label, None, state, f"new {state} parameter", node=n_param, side="new", subject=subject)
                 continue
             _old_name, o_param = old[key]
             o_req = o_param.get("required") is True or where == "path"
-            if n_req and not o_req:
-                self.emit("request-parameter-became-required", label, "optional", "required", "optional → required")
-            elif o_req and not n_req:
-                self.emit("request-parameter-became-optional", label, "required", "optional", "required → optional")
-            self.schema(self._param_schema(o_param), self._param_schema(n_param), "request", label, "")
+            if n_req != o_req:
+                rule = "request-parameter-became-required" if n_req else "request-parameter-became-optional"
+                old_state, new_state = ("optional", "required") if n_req else ("required", "optional")
+                self.emit(rule, label, old_state, new_state, f"{old_state} → {new_state}", node=n_param, side="new",
+                          subject=subject)
+            self.schema(self._param_schema(o_param), self._param_schema(n_param), "request", label, "",
+                        container=(o_param, n_param), subject=subject)
 
     # -- request bodies ---------------------------------------------------------------------------------------------
 
@@ -228,29 +271,36 @@ class _Differ:
         new = self.new.deref(new_raw)[0] if new_raw is not None else None
         if not isinstance(old, Mapping) and not isinstance(new, Mapping):
             return
+        operation = self._operation_name
         if not isinstance(new, Mapping):
-            self.emit("request-body-removed", "request body", "present", None, "request body removed")
+            self.emit("request-body-removed", "request body", "present", None, "request body removed", node=old,
+                      side="old", subject=operation)
             return
         n_req = new.get("required") is True
         if not isinstance(old, Mapping):
             state = "required" if n_req else "optional"
             rule = "request-body-added-required" if n_req else "request-body-added-optional"
-            self.emit(rule, "request body", None, state, f"new {state} request body")
+            self.emit(rule, "request body", None, state, f"new {state} request body", node=new, side="new",
+                      subject=operation)
             return
         o_req = old.get("required") is True
-        if n_req and not o_req:
-            self.emit("request-body-became-required", "request body", "optional", "required", "optional → required")
-        elif o_req and not n_req:
-            self.emit("request-body-became-optional", "request body", "required", "optional", "required → optional")
+        if n_req != o_req:
+            rule = "request-body-became-required" if n_req else "request-body-became-optional"
+            old_state, new_state = ("optional", "required") if n_req else ("required", "optional")
+            self.emit(rule, "request body", old_state, new_state, f"{old_state} → {new_state}", node=new, side="new",
+                      subject=operation)
         o_content, n_content = self._content(old), self._content(new)
         for media in sorted(o_content.keys() | n_content.keys()):
             where = f"request body {media}"
             if media not in n_content:
-                self.emit("request-media-type-removed", where, media, None, "request media type no longer accepted")
+                self.emit("request-media-type-removed", where, media, None, "request media type no longer accepted",
+                          node=o_content[media], side="old", subject=operation)
             elif media not in o_content:
-                self.emit("request-media-type-added", where, None, media, "new request media type")
+                self.emit("request-media-type-added", where, None, media, "new request media type",
+                          node=n_content[media], side="new", subject=operation)
             else:
-                self.schema(o_content[media].get("schema"), n_content[media].get("schema"), "request", where, "body")
+                self.schema(o_content[media].get("schema"), n_content[media].get("schema"), "request", where, "body",
+                            container=(o_content[media], n_content[media]), subject=f"the request body of {operation}")
 
     # -- responses --------------------------------------------------------------------------------------------------
 
@@ -267,16 +317,19 @@ class _Differ:
         ):
             changed = (success_removed[0], success_added[0])
             self.emit("success-status-changed", f"response {changed[0]}", changed[0], changed[1],
-                      f"success status {changed[0]} → {changed[1]}")
+                      f"success status {changed[0]} → {changed[1]}", node=self.new.deref(new[changed[1]])[0],
+                      side="new", subject=self._operation_name)
         for status in sorted(removed):
             if changed and status == changed[0]:
                 continue
             rule = "success-status-removed" if status.startswith("2") else "response-status-removed"
-            self.emit(rule, f"response {status}", status, None, "response status removed")
+            self.emit(rule, f"response {status}", status, None, "response status removed",
+                      node=self.old.deref(old[status])[0], side="old", subject=self._operation_name)
         for status in sorted(added):
             if changed and status == changed[1]:
                 continue
-            self.emit("response-status-added", f"response {status}", None, status, "new response status")
+            self.emit("response-status-added", f"response {status}", None, status, "new response status",
+                      node=self.new.deref(new[status])[0], side="new", subject=self._operation_name)
         for status in sorted(old):
             match = self._match(status, new)
             if match is not None:
@@ -298,14 +351,19 @@ class _Differ:
         if not isinstance(old, Mapping) or not isinstance(new, Mapping):
             return
         o_content, n_content = self._content(old), self._content(new)
+        operation = self._operation_name
         for media in sorted(o_content.keys() | n_content.keys()):
             where = f"response {status} {media}"
             if media not in n_content:
-                self.emit("response-media-type-removed", where, media, None, "response media type no longer sent")
+                self.emit("response-media-type-removed", where, media, None, "response media type no longer sent",
+                          node=o_content[media], side="old", subject=operation)
             elif media not in o_content:
-                self.emit("response-media-type-added", where, None, media, "new response media type")
+                self.emit("response-media-type-added", where, None, media, "new response media type",
+                          node=n_content[media], side="new", subject=operation)
             else:
-                self.schema(o_content[media].get("schema"), n_content[media].get("schema"), "response", where, "body")
+                self.schema(o_content[media].get("schema"), n_content[media].get("schema"), "response", where, "body",
+                            container=(o_content[media], n_content[media]),
+                            subject=f"the {status} response body of {operation}")
 
 
 def _scheme_signature(name: str, scheme: Any) -> tuple[Any, ...]:
@@ -327,6 +385,7 @@ def _scheme_signature(name: str, scheme: Any) -> tuple[Any, ...]:
     return (kind,)
 
 
-def diff_documents(old: Document, new: Document) -> list[Finding]:
-    """Every classified change from ``old`` to ``new``, most severe first."""
-    return _Differ(old, new).run()
+def diff_documents(old: Document, new: Document, *, memoize: bool = True) -> list[Finding]:
+    """Every classified change from ``old`` to ``new``, most severe first. ``memoize=False`` compares every schema
+    pair afresh at every place it is used (slow: the reference that reusing results is checked against)."""
+    return _Differ(old, new, memoize=memoize).run()

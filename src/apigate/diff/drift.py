@@ -19,9 +19,11 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from apigate.config import KeycloakTarget, Target
+from apigate.diff.cause import Cause
 from apigate.diff.compare import diff_documents
 from apigate.diff.loader import Document, fetch_text, load_document, parse_document
-from apigate.diff.model import RULES, Finding
+from apigate.diff.model import Finding
+from apigate.diff.rules import RULES, explain
 from apigate.errors import DocumentError, NotFoundError
 from apigate.resources import contract_path
 
@@ -79,8 +81,11 @@ def drift_openapi(api: str, pinned_path: Path, base_url: str) -> DriftReport:
     return report
 
 
-def _finding(rule: str, where: str, old: str | None, new: str | None, message: str) -> Finding:
-    return Finding(RULES[rule][0], rule, _DISCOVERY_PATH, "get", where, old, new, message)
+def _finding(url: str, rule: str, field_name: str, old: str | None, new: str | None, message: str) -> Finding:
+    """A discovery finding; its cause is the field of the live discovery document (``url``)."""
+    cause = Cause("new", url, f"/{field_name}", None, field_name)
+    return Finding(RULES[rule].severity, rule, _DISCOVERY_PATH, "get", field_name, old, new, message, cause,
+                   explain(rule, f"`{field_name}`", old, new, message))
 
 
 def _needed_members(schema: Any, document: Document) -> list[Any]:
@@ -109,11 +114,12 @@ def check_discovery(pinned: Document, discovery: Mapping[str, Any], keycloak: Ke
         schema, _ref = pinned.deref(media["content"]["application/json"]["schema"])
     except (KeyError, TypeError):
         raise DocumentError(f"{pinned.source}: no GET {_DISCOVERY_PATH} 200 application/json schema") from None
+    url = keycloak.well_known_url
     findings: list[Finding] = []
     properties = schema.get("properties") or {}
     for name in schema.get("required") or []:
         if name not in discovery:
-            findings.append(_finding("discovery-field-missing", name, "required", None, "required field missing"))
+            findings.append(_finding(url, "discovery-field-missing", name, "required", None, "required field missing"))
     for name, prop in sorted(properties.items()):
         needed = _needed_members(prop, pinned)
         value = discovery.get(name)
@@ -123,11 +129,11 @@ def check_discovery(pinned: Document, discovery: Mapping[str, Any], keycloak: Ke
         wanted = [json.dumps(v) if not isinstance(v, str) else v for v in needed]
         missing = [v for v in wanted if v not in listed]
         if missing:
-            findings.append(_finding("discovery-value-missing", name, ", ".join(wanted), ", ".join(listed),
+            findings.append(_finding(url, "discovery-value-missing", name, ", ".join(wanted), ", ".join(listed),
                                      f"missing: {', '.join(missing)}"))
         extra = [v for v in listed if v not in wanted]
         if extra:
-            findings.append(_finding("discovery-value-added", name, ", ".join(wanted), ", ".join(listed),
+            findings.append(_finding(url, "discovery-value-added", name, ", ".join(wanted), ", ".join(listed),
                                      f"also lists: {', '.join(extra)}"))
     expected = {"issuer": keycloak.realm_url}
     server_path = urlsplit(keycloak.url).path.rstrip("/")
@@ -141,7 +147,7 @@ def check_discovery(pinned: Document, discovery: Mapping[str, Any], keycloak: Ke
             continue  # a missing required one was reported above
         want_path = urlsplit(want).path.rstrip("/") if "://" in want else want.rstrip("/")
         if urlsplit(value).path.rstrip("/") != want_path:
-            findings.append(_finding("discovery-endpoint-moved", name, want_path, value,
+            findings.append(_finding(url, "discovery-endpoint-moved", name, want_path, value,
                                      "not where the contract has it"))
     findings.sort(key=Finding.sort_key)
     return findings

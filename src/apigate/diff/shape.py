@@ -1,10 +1,13 @@
 """A schema reduced to what matters to a client: :class:`Shape`, built by :func:`Normalizer.shape`.
 
 Normalising makes equivalent spellings compare equal: OpenAPI 3.0 ``nullable: true`` and 3.1 ``type: [..., "null"]``
-(and ``anyOf: [X, {type: "null"}]``); ``allOf`` parts are merged into one shape; ``oneOf``/``anyOf`` alternatives with
-disjoint types (``anyOf: [{type: string}, {type: object, ...}]``) become one shape with several types; ``const`` is a
-one-value ``enum``; descriptions, titles, examples and ``x-`` extensions are ignored. Child schemas (properties,
-items, alternatives) stay raw and are normalised when the comparison reaches them, so recursive schemas stay finite.
+(and ``anyOf: [X, {type: "null"}]``); ``allOf`` parts are merged into one shape; a union nested in a union
+(``anyOf: [string, $ref CallError]`` where ``CallError`` is a ``oneOf``) is flattened into one list of alternatives,
+each remembering the union keyword it is written under and the component it came through; ``oneOf``/``anyOf``
+alternatives with disjoint types (``anyOf: [{type: string}, {type: object, ...}]``) become one shape with several
+types; ``const`` is a one-value ``enum``; descriptions, titles, examples and ``x-`` extensions are ignored. Child
+schemas (properties, items, alternatives) stay raw and are normalised when the comparison reaches them, so recursive
+schemas stay finite.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from apigate.diff.loader import Document
 
-__all__ = ["LOWER", "TYPES", "UPPER", "Merged", "Normalizer", "Shape", "canonical"]
+__all__ = ["LOWER", "TYPES", "UPPER", "Alternative", "Merged", "Normalizer", "Shape", "canonical", "tighter_lower",
+           "tighter_upper"]
 
 TYPES: Final = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 # bound keyword -> group it belongs to (a 3.1 numeric exclusiveMaximum is an exclusive maximum)
@@ -28,6 +32,8 @@ _STRUCTURAL: Final = frozenset({
     "maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum",
     "minLength", "minItems", "minProperties", "minimum", "exclusiveMinimum",
 })
+_STRUCTURAL_SIBLINGS: Final = _STRUCTURAL - {"$ref"}  # beside a $ref, they make it more than a reference
+_BOUNDS: Final = frozenset({*UPPER, *LOWER, "exclusiveMaximum", "exclusiveMinimum"})
 _MISSING: Final = object()
 
 
@@ -48,6 +54,17 @@ class Merged:
 Bound = tuple[float, bool]  # (limit, exclusive)
 
 
+class Alternative(NamedTuple):
+    """One alternative of a ``oneOf``/``anyOf``: the raw schema, the keyword of the union it is written under, the
+    component of the nested union it was taken from (``CallError``), and its discriminator value (when its union
+    has a ``discriminator``)."""
+
+    raw: Any
+    kind: str
+    via: str | None = None
+    tag: str | None = None
+
+
 @dataclass
 class Shape:
     key: Hashable
@@ -65,8 +82,7 @@ class Shape:
     format: str | None = None
     pattern: str | None = None
     default: Any = _MISSING
-    alternatives: list[Any] = field(default_factory=list)
-    alt_kind: str = "oneOf"
+    alternatives: list[Alternative] = field(default_factory=list)
     read_only: bool = False
     write_only: bool = False
     refs: frozenset[str] = frozenset()  # the components this shape was built from
@@ -107,11 +123,11 @@ def _intersect_types(a: frozenset[str] | None, b: frozenset[str] | None) -> froz
     return frozenset({t for t in a if _covered(t, b)} | {t for t in b if _covered(t, a)})
 
 
-def _tighter_upper(a: Bound, b: Bound) -> bool:
+def tighter_upper(a: Bound, b: Bound) -> bool:
     return a[0] < b[0] or (a[0] == b[0] and a[1] and not b[1])
 
 
-def _tighter_lower(a: Bound, b: Bound) -> bool:
+def tighter_lower(a: Bound, b: Bound) -> bool:
     return a[0] > b[0] or (a[0] == b[0] and a[1] and not b[1])
 
 
@@ -140,14 +156,16 @@ class Normalizer:
     def key(self, node: Any) -> Hashable:
         if isinstance(node, Merged):
             return ("merge", *(self.key(p) for p in node.parts))
-        target, ref = self._deref_pure(node)
+        target, ref = self.deref_pure(node)
         return ref if ref is not None else id(target)
 
-    def _deref_pure(self, node: Any) -> tuple[Any, str | None]:
+    def deref_pure(self, node: Any) -> tuple[Any, str | None]:
         """Follow $refs that have no structural siblings."""
+        if type(node) is not dict or "$ref" not in node:  # the common case, first and fast
+            return node, None
         ref: str | None = None
         seen: set[str] = set()
-        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and not (_STRUCTURAL - {"$ref"}) & node.keys():
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and not _STRUCTURAL_SIBLINGS & node.keys():
             ref = node["$ref"]
             if ref in seen:
                 break
@@ -175,7 +193,7 @@ class Normalizer:
             merged.key, merged.raw = key, node
             merged.refs = frozenset().union(*(p.refs for p in shapes))
             return merged
-        target, ref = self._deref_pure(node)
+        target, ref = self.deref_pure(node)
         name = ref.rsplit("/", 1)[-1] if ref else None
         refs = frozenset({ref} if ref else set())
         if isinstance(target, bool):  # JSON Schema true/false
@@ -189,32 +207,34 @@ class Normalizer:
             parts.append(self.shape({"$ref": sibling_ref}, depth + 1))
         for part in target.get("allOf") or []:
             parts.append(self.shape(part, depth + 1))
-        alternatives: list[Any] = []
-        null_alt = False
-        kind = "oneOf"
+        alternatives: list[Alternative] = []
         for keyword in ("oneOf", "anyOf"):
             alts = target.get(keyword)
             if isinstance(alts, list) and alts:
-                kind = keyword
-                alternatives.extend(alts)
+                tags = self._tags(target, alts, depth)
+                alternatives.extend(Alternative(alt, keyword, None, tag) for alt, tag in zip(alts, tags, strict=True))
+        null_alt = False
         if alternatives:
-            rest = []
+            rest: list[Alternative] = []
             for alt in alternatives:
-                if _is_null_schema(self._deref_pure(alt)[0]):
+                if _is_null_schema(self.deref_pure(alt.raw)[0]):
                     null_alt = True
                 else:
                     rest.append(alt)
+            if len(rest) > 1:
+                rest, nested_null = self._flatten(rest, depth)
+                null_alt = null_alt or nested_null
             if null_alt:
                 own.nullable = True
             if len(rest) == 1:
-                parts.append(self.shape(rest[0], depth + 1))
+                parts.append(self.shape(rest[0].raw, depth + 1))
             elif rest:
-                shapes = [self.shape(alt, depth + 1) for alt in rest]
+                shapes = [self.shape(alt.raw, depth + 1) for alt in rest]
                 union = _unite(shapes, key)
                 if union is not None:
                     parts.append(union)
                 else:
-                    own.alternatives, own.alt_kind = rest, kind
+                    own.alternatives = rest
         merged = own
         for part in parts:
             merged = _intersect(merged, part, key)
@@ -223,6 +243,42 @@ class Normalizer:
         merged.key, merged.name, merged.raw = key, name or merged.name, node
         merged.refs = frozenset({ref} if ref else set()).union(*(p.refs for p in parts))
         return merged
+
+    def _flatten(self, alternatives: list[Alternative], depth: int) -> tuple[list[Alternative], bool]:
+        """Alternatives that are unions themselves (and nothing else) replaced by their own alternatives; True when
+        one of those allowed null."""
+        flat: list[Alternative] = []
+        nullable = False
+        for alt in alternatives:
+            inner = self.shape(alt.raw, depth + 1)
+            if inner.is_pure_union:
+                nullable = nullable or bool(inner.nullable)
+                flat.extend(a._replace(via=a.via or inner.name) for a in inner.alternatives)
+            else:
+                flat.append(alt)
+        return flat, nullable
+
+    def _tags(self, union: Mapping[str, Any], alternatives: list[Any], depth: int) -> list[str | None]:
+        """Each alternative's discriminator value: from the discriminator's ``mapping``, else the one value its
+        discriminating property allows, else (the implicit mapping) its component name."""
+        discriminator = union.get("discriminator")
+        if not isinstance(discriminator, Mapping) or not isinstance(discriminator.get("propertyName"), str):
+            return [None] * len(alternatives)
+        name = discriminator["propertyName"]
+        mapping = discriminator.get("mapping")
+        by_target = {str(t): str(v) for v, t in mapping.items()} if isinstance(mapping, Mapping) else {}
+        tags: list[str | None] = []
+        for alt in alternatives:
+            _target, ref = self.deref_pure(alt)
+            component = ref.rsplit("/", 1)[-1] if ref else None
+            tag = by_target.get(ref or "") or by_target.get(component or "")
+            if tag is None:
+                prop = self.shape(alt, depth + 1).properties.get(name)
+                values = self.shape(prop, depth + 1).enum if prop is not None else None
+                if values is not None and len(values) == 1:
+                    tag = canonical(values[0])
+            tags.append(tag if tag is not None else component)
+        return tags
 
     def _own(self, node: Mapping[str, Any], key: Hashable) -> Shape:
         shape = Shape(key, raw=node)
@@ -261,31 +317,32 @@ class Normalizer:
             shape.types = frozenset({"object"})
         if shape.types is None and "items" in node:
             shape.types = frozenset({"array"})
-        for name in UPPER:
-            limit = _number(node.get(name))
-            exclusive = name == "maximum" and node.get("exclusiveMaximum") is True
-            if limit is not None:
-                shape.upper[name] = (limit, exclusive)
-        excl_max = _number(node.get("exclusiveMaximum"))
-        if excl_max is not None and ("maximum" not in shape.upper or excl_max <= shape.upper["maximum"][0]):
-            shape.upper["maximum"] = (excl_max, True)
-        for name in LOWER:
-            limit = _number(node.get(name))
-            exclusive = name == "minimum" and node.get("exclusiveMinimum") is True
-            if limit is not None:
-                shape.lower[name] = (limit, exclusive)
-        excl_min = _number(node.get("exclusiveMinimum"))
-        if excl_min is not None and ("minimum" not in shape.lower or excl_min >= shape.lower["minimum"][0]):
-            shape.lower["minimum"] = (excl_min, True)
-        fmt = node.get("format")
-        shape.format = fmt if isinstance(fmt, str) else None
-        pattern = node.get("pattern")
-        shape.pattern = pattern if isinstance(pattern, str) else None
+        if not _BOUNDS.isdisjoint(node.keys()):  # most schemas have none
+            _read_bounds(node, shape)
+        shape.format, shape.pattern = _text(node.get("format")), _text(node.get("pattern"))
         if "default" in node:
             shape.default = node["default"]
         shape.read_only = node.get("readOnly") is True
         shape.write_only = node.get("writeOnly") is True
         return shape
+
+
+def _read_bounds(node: Mapping[str, Any], shape: Shape) -> None:
+    for names, bounds, inclusive, exclusive, tighter in (
+        (UPPER, shape.upper, "maximum", "exclusiveMaximum", tighter_upper),
+        (LOWER, shape.lower, "minimum", "exclusiveMinimum", tighter_lower),
+    ):
+        for name in names:
+            limit = _number(node.get(name))
+            if limit is not None:  # a 3.0 boolean exclusiveMaximum qualifies maximum
+                bounds[name] = (limit, name == inclusive and node.get(exclusive) is True)
+        limit = _number(node.get(exclusive))  # a 3.1 numeric exclusiveMaximum is a bound of its own
+        if limit is not None and (inclusive not in bounds or not tighter(bounds[inclusive], (limit, True))):
+            bounds[inclusive] = (limit, True)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _json_type(value: Any) -> str:
@@ -335,16 +392,16 @@ def _intersect(a: Shape, b: Shape, key: Hashable) -> Shape:
         out.enum = a.enum if a.enum is not None else b.enum
     out.upper = dict(b.upper)
     for name, bound in a.upper.items():
-        if name not in out.upper or _tighter_upper(bound, out.upper[name]):
+        if name not in out.upper or tighter_upper(bound, out.upper[name]):
             out.upper[name] = bound
     out.lower = dict(b.lower)
     for name, bound in a.lower.items():
-        if name not in out.lower or _tighter_lower(bound, out.lower[name]):
+        if name not in out.lower or tighter_lower(bound, out.lower[name]):
             out.lower[name] = bound
     out.format = a.format or b.format
     out.pattern = a.pattern or b.pattern
     out.default = a.default if a.has_default else b.default
-    out.alternatives, out.alt_kind = (a.alternatives, a.alt_kind) if a.alternatives else (b.alternatives, b.alt_kind)
+    out.alternatives = a.alternatives or b.alternatives
     out.read_only = a.read_only or b.read_only
     out.write_only = a.write_only or b.write_only
     return out

@@ -74,6 +74,7 @@ class JournalState:
     stopped_at: float | None = None
     last_at: float | None = None
     users: int = 0
+    users_by_second: dict[int, int] = field(default_factory=dict)  # unix second -> users Locust had spawned
     abort: str | None = None
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     corrupt_lines: int = 0
@@ -115,6 +116,7 @@ class JournalReader:
                     st.recording.merge(Recording.from_wire(rec["r"]))
                 if rec.get("users") is not None:
                     st.users = int(rec["users"])
+                    st.users_by_second[int(t)] = st.users
             elif kind == "start":
                 if st.started_at is None:
                     st.started_at = t

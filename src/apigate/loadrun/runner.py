@@ -25,10 +25,14 @@ from urllib.parse import urlsplit
 from apigate import config
 from apigate._version import __version__
 from apigate.errors import ConfigError, ConnectError
+from apigate.loadrun.arrivals import LATE_AFTER_MS
 from apigate.loadrun.journal import JournalReader, JournalState
 from apigate.loadrun.locust_process import LocustProcesses
-from apigate.loadrun.options import LoadOptions
-from apigate.metrics import build_summary, summarize
+from apigate.loadrun.options import LoadOptions, shape_phases
+from apigate.loadsummary import held_problems, load_details
+from apigate.metrics import Recording, build_summary, summarize
+from apigate.summary import parse_summary
+from apigate.timeseries import latency_windows, phase_results, stopped_users, users_timeline, window_for
 
 __all__ = ["LoadResult", "locust_request_counts", "run_load", "write_summary"]
 
@@ -37,8 +41,8 @@ Progress = Callable[[str], None]
 
 @dataclass
 class LoadResult:
-    """The outcome of :func:`run_load`. ``exit_code``: 0 pass, 1 failures over budget (or nothing measured),
-    2 Locust died before the run finished, 130 interrupted (the summary is written in every case)."""
+    """The outcome of :func:`run_load`. ``exit_code``: 0 pass, 1 failures over budget, nothing measured or the
+    load not held, 2 Locust died before the run finished, 130 interrupted (the summary is written in every case)."""
 
     exit_code: int
     summary: dict[str, Any]
@@ -47,6 +51,7 @@ class LoadResult:
     message: str = ""
     interrupted: bool = False
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    not_held: list[str] = field(default_factory=list)  # why the run did not hold the load asked for
 
 
 def locust_request_counts(out_dir: Path) -> dict[str, int]:
@@ -99,7 +104,7 @@ def run_load(
             started_mock = True
             say(f"apigate load: embedded mock at {mock_origin}")
         _check_reachable(target)
-        env = {"APIGATE_LOAD_JOURNAL": str(journal), "APIGATE_LOAD_SHAPE": options.shape}
+        env = {"APIGATE_LOAD_JOURNAL": str(journal), **options.environment()}
         if mock_origin:
             env["APIGATE_MOCK_ORIGIN"] = mock_origin
         procs = LocustProcesses(options, out_dir, env)
@@ -119,6 +124,7 @@ def run_load(
         )
     total, failed = _totals(state)
     rate = failed / total if total else 0.0
+    not_held = list(summary.get("load", {}).get("problems", []))
     if interrupted:
         code, message = 130, f"interrupted; summary of what was measured: {out_dir / 'summary.json'}"
     elif crashed:
@@ -126,11 +132,15 @@ def run_load(
         message = f"Locust stopped before the run finished (see {out_dir / 'locust.log'}); partial summary written"
     elif total == 0:
         code, message = 1, "no request completed"
-    elif rate > options.max_failure_rate:
-        code, message = 1, f"failure rate {rate:.2%} exceeds the allowed {options.max_failure_rate:.2%}"
     else:
-        code, message = 0, ""
-    return LoadResult(code, summary, out_dir / "summary.json", rate, message, interrupted, dict(state.workers))
+        problems = []
+        if rate > options.max_failure_rate:
+            problems.append(f"failure rate {rate:.2%} exceeds the allowed {options.max_failure_rate:.2%}")
+        if not_held:
+            problems.append("could not hold the requested load: " + "; ".join(not_held))
+        code, message = (1 if problems else 0), "; ".join(problems)
+    return LoadResult(code, summary, out_dir / "summary.json", rate, message, interrupted, dict(state.workers),
+                      not_held)
 
 
 def _totals(state: JournalState) -> tuple[int, int]:
@@ -209,8 +219,12 @@ def _run(procs: LocustProcesses, reader: JournalReader, options: LoadOptions, sa
 
 def _progress_line(state: JournalState, total: int, failed: int, rps: float) -> str:
     elapsed = (state.last_at or time.time()) - (state.started_at or time.time())
-    parts = [f"apigate load: {elapsed:5.0f}s", f"users {state.users}", f"requests {total} ({rps:.1f}/s)",
-             f"failures {failed}"]
+    parts = [f"apigate load: {elapsed:5.0f}s", f"users {state.users}"]
+    seconds = sorted(state.recording.activity)
+    if len(seconds) >= 2:  # the last whole second (the newest one is still being counted)
+        active, starting = state.recording.activity[seconds[-2]]
+        parts[-1] += f" (active {active:.0f}" + (f", starting {starting:.0f})" if starting >= 0.5 else ")")
+    parts += [f"requests {total} ({rps:.1f}/s)", f"failures {failed}"]
     for metric in ("codemie.stream.ttfc", "codemie.chat", "basejump.chat", "keycloak.token.password"):
         values = state.recording.samples.get(metric)
         if values:
@@ -218,6 +232,51 @@ def _progress_line(state: JournalState, total: int, failed: int, rps: float) -> 
             parts.append(f"{metric} p50 {s['p50']:.1f} ms")
             break
     return "  ".join(parts)
+
+
+def _load_blocks(state: JournalState, options: LoadOptions, started: float, end: float) -> dict[str, Any]:
+    """The summary's blocks about the run over time: model, users, latency windows, phases, open-model arrivals."""
+    rec = state.recording
+    start_second = int(started)
+    window = window_for(end - started)
+    active = sum(a for a, _ in rec.activity.values())
+    starting = sum(s for _, s in rec.activity.values())
+    blocks: dict[str, Any] = {
+        "model": options.model,
+        "users": {
+            "requested": options.users,
+            "active_fraction": round(active / (active + starting), 4) if active + starting else None,
+            "timeline": users_timeline(rec, start_second, int(end), state.users_by_second),
+            "stopped": stopped_users(rec),
+        },
+        "latency_timeline": {"window_s": window, "metrics": latency_windows(rec, start_second, window)},
+    }
+    phases = shape_phases(options.shape, options.duration_s, options.users)  # the shape times itself by -t
+    if phases:
+        blocks["phases"] = phase_results(rec, start_second, phases)
+    if options.rate is not None:
+        blocks["open_model"] = _open_model_block(rec, options)
+    return blocks
+
+
+def _open_model_block(rec: Recording, options: LoadOptions) -> dict[str, Any]:
+    """What the open model asked for and what the generator managed (``load/lifecycle.py`` counts it)."""
+    counters = rec.counters
+    lateness = rec.samples.get("client.arrival.lateness", [])
+    return {
+        "rate": options.rate,
+        "arrivals": options.arrivals,
+        "pool": options.users,
+        "sent": counters.get("arrivals.sent", 0),
+        "unsent": counters.get("arrivals.unsent", 0),
+        "late": counters.get("arrivals.late", 0),
+        "late_no_free_user": counters.get("arrivals.late.no_free_user", 0),
+        "late_after_ms": LATE_AFTER_MS,
+        "worst_lateness_ms": round(max(lateness, default=0.0), 3),
+        # how long after the test started (users spawning, setting up) the arrivals began (mean over schedules)
+        "warm_up_s": round(counters["arrivals.warm_up_ms"] / counters["arrivals.schedules"] / 1000, 3)
+        if counters.get("arrivals.schedules") else None,
+    }
 
 
 def write_summary(
@@ -241,6 +300,7 @@ def write_summary(
         extra["interrupted"] = True
     if state.workers:
         extra["workers"] = state.workers
+    extra.update(_load_blocks(state, options, started, end))
     summary = build_summary(
         state.recording,
         started_at=started,
@@ -250,6 +310,8 @@ def write_summary(
         settings=options.settings(with_mock=with_mock),
         extra=extra,
     )
+    summary["load"] = {"problems": held_problems(load_details(parse_summary(summary)))}
+    summary["load"]["held"] = not summary["load"]["problems"]
     samples = {m: [round(v, 4) for v in values] for m, values in state.recording.samples.items()}
     tmp = out_dir / "samples.json.gz.tmp"
     with gzip.open(tmp, "wt", encoding="utf-8") as fh:

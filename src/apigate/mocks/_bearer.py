@@ -28,6 +28,8 @@ class TokenVerifier:
     def __init__(self, jwks: Mapping[str, Any], settings: MockSettings) -> None:
         self._keys: dict[str, Any] = {}
         for jwk in jwks.get("keys", ()):
+            if jwk.get("use", "sig") != "sig":  # Keycloak publishes its encryption key beside the signing key
+                continue
             parsed = jwt.PyJWK(dict(jwk))
             self._keys[str(jwk.get("kid"))] = parsed.key
         self._cache: dict[str, dict[str, Any]] = {}

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apigate.config import DEMO
 from apigate.mocks import codemie, keycloak
 from apigate.mocks._common import JSONAnswer, stamp_entry
+from apigate.mocks.capacity import with_answer_gate
 from apigate.mocks.faults import with_faults
 from apigate.mocks.settings import MockSettings
 
@@ -62,17 +63,20 @@ def _basejump(settings: MockSettings) -> ASGIApp | None:
 
 
 def build_app(settings: MockSettings | None = None, *, key: keycloak.RealmKey | None = None) -> ASGIApp:
-    """The three mocks on one origin, under the real path prefixes, each behind its fault injector."""
+    """The three mocks on one origin, under the real path prefixes, each behind its fault injector (and the AI
+    answers behind their capacity/stall gate, when switched on)."""
     settings = settings or MockSettings()
     key = key or keycloak.RealmKey()
     mounts = {
-        DEMO.codemie_prefix: with_faults(
+        DEMO.codemie_prefix: with_answer_gate(with_faults(
             codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=DEMO.keycloak_prefix), settings, "codemie"),
+            settings, "codemie"),
         DEMO.keycloak_prefix: with_faults(keycloak.create_app(settings, key=key), settings, "keycloak"),
     }
     basejump = _basejump(settings)
     if basejump is not None:
-        mounts[DEMO.basejump_prefix] = with_faults(basejump, settings, "basejump")
+        mounts[DEMO.basejump_prefix] = with_answer_gate(with_faults(basejump, settings, "basejump"), settings,
+                                                        "basejump")
     return stamp_entry(PrefixRouter(mounts))
 
 
@@ -87,10 +91,12 @@ def build_split_apps(
     key = key or keycloak.RealmKey()
     apps: dict[str, ASGIApp] = {
         "keycloak": with_faults(keycloak.create_app(settings, key=key), settings, "keycloak"),
-        "codemie": PrefixRouter({DEMO.codemie_prefix: with_faults(
-            codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=""), settings, "codemie")}),
+        "codemie": PrefixRouter({DEMO.codemie_prefix: with_answer_gate(with_faults(
+            codemie.create_app(settings, jwks=key.jwks, keycloak_prefix=""), settings, "codemie"), settings,
+            "codemie")}),
     }
     basejump = _basejump(settings)
     if basejump is not None:
-        apps["basejump"] = PrefixRouter({DEMO.basejump_prefix: with_faults(basejump, settings, "basejump")})
+        apps["basejump"] = PrefixRouter({DEMO.basejump_prefix: with_answer_gate(
+            with_faults(basejump, settings, "basejump"), settings, "basejump")})
     return {name: stamp_entry(app) for name, app in apps.items()}

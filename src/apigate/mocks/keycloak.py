@@ -4,13 +4,17 @@ Served (relative to the server URL, e.g. ``http://127.0.0.1:8080/auth``)::
 
     POST /realms/{realm}/protocol/openid-connect/token      password, client_credentials, refresh_token grants
     POST /realms/{realm}/protocol/openid-connect/logout     ends the session of a refresh token
-    GET  /realms/{realm}/protocol/openid-connect/certs      JWKS (the RS256 signing key made at start)
+    GET  /realms/{realm}/protocol/openid-connect/certs      JWKS (RS256 signing + RSA-OAEP keys made at start)
     GET  /realms/{realm}/.well-known/openid-configuration
     GET|POST /realms/{realm}/protocol/openid-connect/userinfo   (Bearer access token)
     GET  /openapi.json                                      the Keycloak contract, as data
 
-Every error row of the facts (status + ``{"error", "error_description"}``) is reproduced, in Keycloak's order of
-checks: grant type, then client authentication, then the grant's own parameters.
+It answers like Keycloak 26.7 with the realm of ``tests/keycloak/realm-codemie-prod.json`` (the differential test
+holds it against a real one): every error row (status + ``{"error", "error_description"}``) in Keycloak's order of
+checks — grant type, client authentication, duplicated parameters, then the grant's own parameters —, the same
+token claims, discovery document and JWKS (a signing and an encryption key), userinfo's bodiless
+``WWW-Authenticate`` errors, and Keycloak's JAX-RS bodies for unknown paths and methods. Deliberate differences
+are listed in contracts/README.md.
 """
 
 from __future__ import annotations
@@ -39,15 +43,24 @@ from starlette.routing import Route
 
 from apigate.config import DEMO
 from apigate.mocks._common import ContractDocument, JSONAnswer
+from apigate.mocks._oidc_discovery import discovery_document
 from apigate.mocks.settings import MockSettings
 
 __all__ = ["CLIENTS", "USERS", "Client", "RealmKey", "User", "create_app", "issuer_for"]
 
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-KNOWN_SCOPES: Final = frozenset(
-    {"openid", "profile", "email", "roles", "web-origins", "acr", "basic", "address", "phone", "offline_access"}
-)
+USERINFO_OK: Final = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
+DISCOVERY_CACHE: Final = {"Cache-Control": "no-cache, must-revalidate, no-transform, no-store"}
+# the client scopes a client of the realm may request (its default and optional scopes), and those that Keycloak
+# names in a token's "scope" (roles, web-origins, acr and basic are granted silently)
+KNOWN_SCOPES: Final = frozenset({"openid", "profile", "email", "roles", "web-origins", "acr", "basic", "address",
+                                 "phone", "offline_access", "organization", "microprofile-jwt"})
+SILENT_SCOPES: Final = frozenset({"roles", "web-origins", "acr", "basic"})
 DEFAULT_SCOPES: Final = ("profile", "email")
+ACCOUNT_ROLES: Final = ("manage-account", "manage-account-links", "view-profile")
+INVALID_CLIENT: Final = "Invalid client or Invalid client credentials"
+INVALID_USER: Final = "Invalid user credentials"
+SERVER_LOG: Final = "For more on this error consult the server log."
 
 
 @dataclass(frozen=True)
@@ -78,14 +91,16 @@ class User:
     applications_admin: tuple[str, ...] = ()
 
 
+# the accounts of tests/keycloak/realm-codemie-prod.json (the realm the real-Keycloak tier imports)
 CLIENTS: Final[Mapping[str, Client]] = {
     c.client_id: c
     for c in (
         Client(DEMO.public_client),  # the SDK's public client
         Client(DEMO.confidential_client, secret=DEMO.client_secret, service_account=True, applications=("demo",)),
+        Client("api-no-direct-access", secret="no-direct-secret", direct_access=False, service_account=True),
         Client("codemie-ui", direct_access=False),  # browser login only
-        Client("api-disabled", secret="disabled-secret", enabled=False, service_account=True),
-        Client("api-no-service-account", secret="no-sa-secret"),
+        Client("api-disabled", secret="disabled-secret", enabled=False, direct_access=False, service_account=True),
+        Client("api-no-service-account", secret="no-sa-secret", direct_access=False),
     )
 }
 USERS: Final[Mapping[str, User]] = {
@@ -100,42 +115,50 @@ USERS: Final[Mapping[str, User]] = {
 SERVICE_ACCOUNT_NAMESPACE: Final = uuid.UUID("6f1c7e3a-0c8e-4d6b-9b1f-2a4e5d6c7b8a")
 
 
+def _rsa_jwk(private_key: rsa.RSAPrivateKey, name: str, alg: str, use: str) -> dict[str, Any]:
+    """The public JWK of ``private_key`` with a self-signed certificate, as Keycloak publishes its realm keys."""
+    public = private_key.public_key()
+    now = dt.datetime.now(dt.UTC)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(private_key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    numbers = public.public_numbers()
+    return {
+        "kid": _b64(hashlib.sha256(der).digest())[:43],
+        "kty": "RSA",
+        "alg": alg,
+        "use": use,
+        "x5c": [base64.b64encode(der).decode()],
+        "x5t": _b64(hashlib.sha1(der).digest()),  # noqa: S324 - a certificate thumbprint, as in RFC 7517
+        "x5t#S256": _b64(hashlib.sha256(der).digest()),
+        "n": _b64(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+        "e": _b64(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+    }
+
+
 class RealmKey:
-    """An RSA 2048 key made at start, its JWK (with a self-signed certificate, as Keycloak publishes) and kid."""
+    """The realm's RSA 2048 keys made at start: the RS256 signing key (and its kid) and, published beside it as
+    Keycloak does, an RSA-OAEP encryption key."""
 
     def __init__(self, name: str = "codemie-prod") -> None:
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public = self.private_key.public_key()
-        now = dt.datetime.now(dt.UTC)
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(public)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .sign(self.private_key, hashes.SHA256())
-        )
-        der = cert.public_bytes(serialization.Encoding.DER)
-        numbers = public.public_numbers()
-        self.kid = _b64(hashlib.sha256(der).digest())[:43]
-        self.jwk: dict[str, Any] = {
-            "kid": self.kid,
-            "kty": "RSA",
-            "alg": "RS256",
-            "use": "sig",
-            "n": _b64(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-            "e": _b64(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
-            "x5c": [base64.b64encode(der).decode()],
-            "x5t": _b64(hashlib.sha1(der).digest()),  # noqa: S324 - a certificate thumbprint, as in RFC 7517
-            "x5t#S256": _b64(hashlib.sha256(der).digest()),
-        }
+        self.jwk = _rsa_jwk(self.private_key, name, "RS256", "sig")
+        self.kid: str = self.jwk["kid"]
+        encryption_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.encryption_jwk = _rsa_jwk(encryption_key, name, "RSA-OAEP", "enc")
 
     @property
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.jwk]}
+        return {"keys": [self.jwk, self.encryption_jwk]}
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         return jwt.encode(dict(claims), self.private_key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
@@ -166,6 +189,25 @@ class _TokenError(Exception):
         self.status, self.error, self.description = status, error, description
 
 
+class _BearerError(Exception):
+    """Userinfo's refusal: a bodiless answer whose ``WWW-Authenticate`` says why (``error`` None: no token)."""
+
+    def __init__(self, status: int, error: str | None = None, description: str = "") -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A token request's form: the first value of each parameter (as Keycloak reads it) and whether any repeats."""
+
+    values: Mapping[str, str]
+    duplicated: bool = False
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+
 @dataclass
 class _Realm:
     settings: MockSettings
@@ -177,8 +219,7 @@ class _Realm:
     # ---- answers ------------------------------------------------------------------------------------------
     def error(self, exc: _TokenError) -> Response:
         status = exc.status
-        if self.settings.broken("keycloak.error.status") and exc.description == "Invalid user credentials" \
-                and status == 401:
+        if self.settings.broken("keycloak.error.status") and exc.description == INVALID_USER:
             status = 403
         if self.settings.broken("keycloak.error.body"):
             return PlainTextResponse(f"{exc.error}: {exc.description}", status_code=status, headers=NO_STORE)
@@ -193,73 +234,73 @@ class _Realm:
         return self.key.jwks
 
     # ---- token endpoint -----------------------------------------------------------------------------------
-    def authenticate_client(self, form: Mapping[str, str], authorization: str | None) -> Client:
+    def authenticate_client(self, form: _Form, authorization: str | None) -> Client:
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if authorization and authorization[:6].lower() == "basic ":
             try:
                 basic_id, _, basic_secret = base64.b64decode(authorization[6:].strip()).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise _TokenError(401, "invalid_client", "Invalid client or Invalid client credentials") from None
+                raise _TokenError(401, "invalid_client", INVALID_CLIENT) from None
             client_id, secret = unquote(basic_id), unquote(basic_secret)
-        if not client_id:
-            raise _TokenError(400, "invalid_client", "Missing client_id parameter")
-        client = CLIENTS.get(client_id)
-        if client is None or not client.enabled:
-            raise _TokenError(401, "invalid_client", "Invalid client or Invalid client credentials")
+        client = CLIENTS.get(client_id or "")
+        if client is None or not client.enabled:  # a missing client_id too (older versions: 400 "Missing client_id")
+            raise _TokenError(401, "invalid_client", INVALID_CLIENT)
         if not client.public and secret != client.secret:
-            raise _TokenError(401, "unauthorized_client", "Invalid client or Invalid client credentials")
+            raise _TokenError(401, "unauthorized_client", INVALID_CLIENT)
         return client
 
     def granted_scope(self, requested: str | None) -> list[str]:
+        """The token's scopes (``openid`` first, as requested, then the defaults); ``invalid_scope`` for others."""
         asked = (requested or "").split()
-        unknown = [s for s in asked if s not in KNOWN_SCOPES]
-        if unknown:
+        if any(s not in KNOWN_SCOPES for s in asked):
             raise _TokenError(400, "invalid_scope", f"Invalid scopes: {requested}")
         scope = ["openid"] if "openid" in asked else []
-        scope += [s for s in (*DEFAULT_SCOPES, *asked) if s != "openid" and s not in scope]
+        scope += [s for s in (*DEFAULT_SCOPES, *asked) if s not in SILENT_SCOPES and s not in scope]
         return scope
 
-    def token(self, form: Mapping[str, str], authorization: str | None, issuer: str) -> dict[str, Any]:
+    def token(self, form: _Form, authorization: str | None, issuer: str) -> dict[str, Any]:
         grant_type = form.get("grant_type")
-        if not grant_type:
+        if grant_type is None:
             raise _TokenError(400, "invalid_request", "Missing form parameter: grant_type")
         if grant_type not in ("password", "client_credentials", "refresh_token"):
             raise _TokenError(400, "unsupported_grant_type", "Unsupported grant_type")
         client = self.authenticate_client(form, authorization)
+        if form.duplicated:
+            raise _TokenError(400, "invalid_request", "duplicated parameter")
         if grant_type == "password":
             return self.password_grant(client, form, issuer)
         if grant_type == "client_credentials":
             return self.client_credentials_grant(client, form, issuer)
         return self.refresh_grant(client, form, issuer)
 
-    def password_grant(self, client: Client, form: Mapping[str, str], issuer: str) -> dict[str, Any]:
+    def password_grant(self, client: Client, form: _Form, issuer: str) -> dict[str, Any]:
         if not client.direct_access:
             raise _TokenError(400, "unauthorized_client", "Client not allowed for direct access grants")
+        scope = self.granted_scope(form.get("scope"))
         username = form.get("username")
-        if not username:
+        if username is None:
             raise _TokenError(401, "invalid_request", "Missing parameter: username")
         user = USERS.get(username) or next((u for u in USERS.values() if u.email == username), None)
-        if user is None:
-            raise _TokenError(400, "invalid_grant", "Invalid user credentials")
+        # the password is checked before the account's state: a disabled account is named only to its owner
+        if user is None or form.get("password") != user.password:
+            raise _TokenError(400, "invalid_grant", INVALID_USER)
         if not user.enabled:
             raise _TokenError(400, "invalid_grant", "Account disabled")
-        if form.get("password") != user.password:
-            raise _TokenError(401, "invalid_grant", "Invalid user credentials")
-        scope = self.granted_scope(form.get("scope"))
-        return self.issue(client, _user_claims(user), scope, issuer, session=str(uuid.uuid4()), auth_time=int(time.time()))
+        return self.issue(client, _user_claims(user), scope, issuer, session=_session_id())
 
-    def client_credentials_grant(self, client: Client, form: Mapping[str, str], issuer: str) -> dict[str, Any]:
+    def client_credentials_grant(self, client: Client, form: _Form, issuer: str) -> dict[str, Any]:
         if client.public and not self.settings.broken("keycloak.public_client_cc"):
             raise _TokenError(401, "unauthorized_client", "Public client not allowed to retrieve service account")
         if not client.service_account and not client.public:
-            raise _TokenError(400, "unauthorized_client", "Client not enabled to retrieve service account")
+            raise _TokenError(401, "unauthorized_client", "Client not enabled to retrieve service account")
         scope = self.granted_scope(form.get("scope"))
-        return self.issue(client, _service_account_claims(client), scope, issuer, session=None, auth_time=None)
+        return self.issue(client, _service_account_claims(client), scope, issuer, session=None)
 
-    def refresh_grant(self, client: Client, form: Mapping[str, str], issuer: str) -> dict[str, Any]:
+    def refresh_grant(self, client: Client, form: _Form, issuer: str) -> dict[str, Any]:
         token = form.get("refresh_token")
-        if not token:
-            raise _TokenError(400, "invalid_request", "Missing parameter: refresh_token")
+        if token is None:
+            raise _TokenError(400, "invalid_request", "No refresh token")
+        self.granted_scope(form.get("scope"))
         claims = self.refresh_claims(token, issuer)
         if claims.get("azp") != client.client_id:
             raise _TokenError(400, "invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
@@ -267,7 +308,7 @@ class _Realm:
         if user is None or not user.enabled:
             raise _TokenError(400, "invalid_grant", "Session not active")
         return self.issue(client, _user_claims(user), str(claims.get("scope", "")).split(), issuer,
-                          session=str(claims["sid"]), auth_time=claims.get("auth_time"))
+                          session=str(claims["sid"]))
 
     def refresh_claims(self, token: str, issuer: str) -> dict[str, Any]:
         try:
@@ -283,23 +324,20 @@ class _Realm:
             raise _TokenError(400, "invalid_grant", "Session not active")
         return claims
 
-    def issue(
-        self, client: Client, subject: dict[str, Any], scope: list[str], issuer: str, *, session: str | None,
-        auth_time: int | None,
-    ) -> dict[str, Any]:
+    def issue(self, client: Client, subject: dict[str, Any], scope: list[str], issuer: str, *,
+              session: str | None) -> dict[str, Any]:
         now = int(time.time())
         lifetime = self.settings.access_token_lifetime_s
         scope_text = " ".join(scope)
         access = {
-            "exp": now + lifetime, "iat": now, "jti": str(uuid.uuid4()), "iss": issuer, "aud": "account",
-            "typ": "Bearer", "azp": client.client_id, "acr": "1",
-            **({"auth_time": auth_time, "sid": session} if session else {}),
-            "allowed-origins": ["/*"],
-            "resource_access": {"account": {"roles": ["manage-account", "view-profile"]}},
-            "scope": scope_text,
-            **subject,
+            "exp": now + lifetime, "iat": now, "jti": f"onrtro:{uuid.uuid4()}", "iss": issuer, "aud": "account",
+            "sub": subject["sub"], "typ": "Bearer", "azp": client.client_id, **({"sid": session} if session else {}),
+            "acr": "1", "realm_access": subject["realm_access"],
+            "resource_access": {"account": {"roles": list(ACCOUNT_ROLES)}}, "scope": scope_text,
+            **{k: v for k, v in subject.items() if k not in ("sub", "realm_access")},
         }
-        answer: dict[str, Any] = {"access_token": self.key.sign(access)}
+        access_token = self.key.sign(access)
+        answer: dict[str, Any] = {"access_token": access_token}
         if not self.settings.broken("keycloak.token.no_expires_in"):
             answer["expires_in"] = lifetime
         answer["refresh_expires_in"] = self.settings.refresh_token_lifetime_s if session else 0
@@ -308,22 +346,23 @@ class _Realm:
                 "exp": now + self.settings.refresh_token_lifetime_s, "iat": now, "jti": str(uuid.uuid4()),
                 "iss": issuer, "aud": issuer, "sub": subject["sub"], "typ": "Refresh", "azp": client.client_id,
                 "sid": session, "scope": scope_text, "preferred_username": subject["preferred_username"],
-                **({"auth_time": auth_time} if auth_time else {}),
             }
             answer["refresh_token"] = self.key.sign(refresh)
         answer["token_type"] = "Bearer"
         if "openid" in scope:
-            id_claims = {k: v for k, v in access.items() if k not in ("scope", "allowed-origins", "resource_access",
-                                                                       "realm_access", "acr")}
-            id_claims.update(jti=str(uuid.uuid4()), aud=client.client_id, typ="ID")
-            answer["id_token"] = self.key.sign(id_claims)
+            answer["id_token"] = self.key.sign({
+                "exp": access["exp"], "iat": now, "jti": str(uuid.uuid4()), "iss": issuer, "aud": client.client_id,
+                "sub": subject["sub"], "typ": "ID", "azp": client.client_id,
+                **({"sid": session} if session else {}), "at_hash": _at_hash(access_token), "acr": "1",
+                **{k: subject[k] for k in _ID_CLAIMS if k in subject},
+            })
         answer["not-before-policy"] = 0
         if session:
             answer["session_state"] = session
         answer["scope"] = scope_text
         return answer
 
-    def logout(self, form: Mapping[str, str], authorization: str | None, issuer: str) -> None:
+    def logout(self, form: _Form, authorization: str | None, issuer: str) -> None:
         client = self.authenticate_client(form, authorization)
         token = form.get("refresh_token")
         if not token:
@@ -333,84 +372,99 @@ class _Realm:
             raise _TokenError(400, "invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
         self.ended_sessions.add(str(claims["sid"]))
 
-    def userinfo(self, authorization: str | None, issuer: str) -> dict[str, Any]:
-        if not authorization or authorization[:7].lower() != "bearer ":
-            raise _TokenError(401, "invalid_token", "Token not provided")
+    def userinfo(self, token: str | None, issuer: str) -> dict[str, Any]:
+        """The token's user claims; :class:`_BearerError` in Keycloak's order of checks."""
+        if not token:
+            raise _BearerError(401)
         try:
-            claims = self.key.verify(authorization[7:].strip())
+            claims = self.key.verify(token)
         except jwt.PyJWTError:
-            raise _TokenError(401, "invalid_token", "Token verification failed") from None
+            raise _BearerError(401, "invalid_token", "Token verification failed") from None
         if claims.get("typ") != "Bearer" or claims.get("iss") != issuer:
-            raise _TokenError(401, "invalid_token", "Token verification failed")
+            raise _BearerError(401, "invalid_token", "Token verification failed")
         if claims.get("sid") in self.ended_sessions:
-            raise _TokenError(401, "invalid_token", "User session not found or doesn't have client attached on it")
+            raise _BearerError(401, "invalid_token", "user_session_not_found")
+        if "openid" not in str(claims.get("scope", "")).split():
+            raise _BearerError(403, "insufficient_scope", "Missing openid scope")
         keys = ("sub", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")
         return {k: claims[k] for k in keys if k in claims}
 
-    def discovery(self, issuer: str) -> dict[str, Any]:
-        oidc = f"{issuer}/protocol/openid-connect"
-        return {
-            "issuer": issuer,
-            "authorization_endpoint": f"{oidc}/auth",
-            "token_endpoint": f"{oidc}/token",
-            "userinfo_endpoint": f"{oidc}/userinfo",
-            "end_session_endpoint": f"{oidc}/logout",
-            "jwks_uri": f"{oidc}/certs",
-            "grant_types_supported": ["password", "client_credentials", "refresh_token"],
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "scopes_supported": sorted(KNOWN_SCOPES),
-            "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
-                                 "preferred_username", "email", "acr"],
-        }
+
+_ID_CLAIMS: Final = ("email_verified", "name", "preferred_username", "given_name", "family_name", "email")
+
+
+def _session_id() -> str:
+    return _b64(uuid.uuid4().bytes + uuid.uuid4().bytes[:2])  # 24 characters, like Keycloak 26's session ids
+
+
+def _at_hash(access_token: str) -> str:
+    """OpenID Connect's ``at_hash``: the left half of the access token's SHA-256, base64url."""
+    return _b64(hashlib.sha256(access_token.encode()).digest()[:16])
+
+
+def _realm_roles(roles: tuple[str, ...]) -> dict[str, list[str]]:
+    return {"roles": ["default-roles-codemie-prod", "offline_access", *roles, "uma_authorization"]}
+
+
+def _applications(**lists: tuple[str, ...]) -> dict[str, list[str]]:
+    """CodeMie's project claims, from user attributes: a claim only when the attribute has values."""
+    return {name: list(values) for name, values in lists.items() if values}
 
 
 def _user_claims(user: User) -> dict[str, Any]:
     return {
         "sub": user.sub,
-        "realm_access": {"roles": ["default-roles-codemie-prod", "offline_access", "uma_authorization", *user.roles]},
+        "realm_access": _realm_roles(user.roles),
         "email_verified": True,
         "name": f"{user.given_name} {user.family_name}",
         "preferred_username": user.username,
         "given_name": user.given_name,
         "family_name": user.family_name,
         "email": user.email,
-        "applications": list(user.applications),
-        "applications_admin": list(user.applications_admin),
+        **_applications(applications=user.applications, applications_admin=user.applications_admin),
     }
 
 
 def _service_account_claims(client: Client) -> dict[str, Any]:
     return {
         "sub": str(uuid.uuid5(SERVICE_ACCOUNT_NAMESPACE, client.client_id)),
-        "realm_access": {"roles": ["default-roles-codemie-prod", "offline_access", "uma_authorization", "developer"]},
-        "clientId": client.client_id,
+        "realm_access": _realm_roles(("developer",)),
         "email_verified": False,
         "preferred_username": f"service-account-{client.client_id}",
-        "applications": list(client.applications),
-        "applications_admin": [],
+        **_applications(applications=client.applications),
     }
 
 
-async def _form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        body = await request.body()
-        return dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
-    return {}
+class _MultipartForm(Exception):
+    """Keycloak fails a multipart/form-data body (with a boundary) with a 500 ``unknown_error``."""
+
+
+async def _form(request: Request) -> _Form:
+    """The urlencoded form (what Keycloak reads); any other body is no form at all."""
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data") and "boundary=" in content_type:
+        raise _MultipartForm
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return _Form({})
+    pairs = parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True)
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return _Form(values, duplicated=len(values) < len(pairs))
+
+
+def _server_error() -> Response:
+    return JSONAnswer({"error": "unknown_error", "error_description": SERVER_LOG}, status_code=500)
 
 
 async def _routing_error(request: Request, exc: Exception) -> Response:
-    """Keycloak's own shape for unknown resources and wrong methods (still ``{"error", "error_description"}``)."""
+    """Keycloak's JAX-RS answers for an unknown path or a wrong method: ``{"error": "HTTP 404 Not Found"}``.
+
+    The 405 keeps Starlette's ``Allow`` header (Keycloak sends none; RFC 9110 requires it): a deliberate difference.
+    """
     assert isinstance(exc, HTTPException)
-    error = "Unable to find matching target resource method" if exc.status_code == 404 else f"HTTP {exc.status_code} {exc.detail}"
-    return JSONAnswer({"error": error, "error_description": "For more on this error consult the server log."},
-                      status_code=exc.status_code, headers=exc.headers)
+    return JSONAnswer({"error": f"HTTP {exc.status_code} {exc.detail}"}, status_code=exc.status_code,
+                      headers=exc.headers)
 
 
 def create_app(settings: MockSettings | None = None, *, key: RealmKey | None = None) -> Starlette:
@@ -425,13 +479,20 @@ def create_app(settings: MockSettings | None = None, *, key: RealmKey | None = N
     def no_realm() -> Response:
         return JSONAnswer({"error": "Realm does not exist"}, status_code=404)
 
+    def preflight() -> Response:  # Keycloak answers OPTIONS (CORS preflight) with an empty 200
+        return Response(status_code=200)
+
     async def token(request: Request) -> Response:
         name = known_realm(request)
         if name is None:
             return no_realm()
-        form = await _form(request)
+        if request.method == "OPTIONS":
+            return preflight()
         try:
+            form = await _form(request)
             answer = realm.token(form, request.headers.get("authorization"), issuer_for(request, realm.settings, name))
+        except _MultipartForm:
+            return _server_error()
         except _TokenError as exc:
             return realm.error(exc)
         return JSONAnswer(answer, headers=NO_STORE)
@@ -440,44 +501,57 @@ def create_app(settings: MockSettings | None = None, *, key: RealmKey | None = N
         name = known_realm(request)
         if name is None:
             return no_realm()
-        form = await _form(request)
         try:
+            form = await _form(request)
             realm.logout(form, request.headers.get("authorization"), issuer_for(request, realm.settings, name))
+        except _MultipartForm:
+            return _server_error()
         except _TokenError as exc:
             return realm.error(exc)
-        return Response(status_code=204, headers=NO_STORE)
+        return Response(status_code=204, headers={"Cache-Control": "no-cache"})
 
     async def certs(request: Request) -> Response:
         if known_realm(request) is None:
             return no_realm()
+        if request.method == "OPTIONS":
+            return preflight()
         return JSONAnswer(realm.published_jwks(), headers={"Cache-Control": "no-cache"})
 
     async def discovery(request: Request) -> Response:
         name = known_realm(request)
         if name is None:
             return no_realm()
-        return JSONAnswer(realm.discovery(issuer_for(request, realm.settings, name)))
+        if request.method == "OPTIONS":
+            return preflight()
+        return JSONAnswer(discovery_document(issuer_for(request, realm.settings, name)), headers=DISCOVERY_CACHE)
 
     async def userinfo(request: Request) -> Response:
         name = known_realm(request)
         if name is None:
             return no_realm()
+        if request.method == "OPTIONS":
+            return preflight()
         try:
-            answer = realm.userinfo(request.headers.get("authorization"), issuer_for(request, realm.settings, name))
-        except _TokenError as exc:
-            return JSONAnswer({"error": exc.error, "error_description": exc.description}, status_code=exc.status,
-                              headers={"WWW-Authenticate": f'Bearer realm="{name}", error="{exc.error}", '
-                                                           f'error_description="{exc.description}"', **NO_STORE})
-        return JSONAnswer(answer, headers=NO_STORE)
+            token = await _bearer_token(request)
+            answer = realm.userinfo(token, issuer_for(request, realm.settings, name))
+        except _MultipartForm:
+            return _server_error()
+        except _BearerError as exc:
+            challenge = f'Bearer realm="{name}"'
+            if exc.error:
+                challenge += f', error="{exc.error}", error_description="{exc.description}"'
+            return PlainTextResponse("", status_code=exc.status,
+                                     headers={**NO_STORE, "WWW-Authenticate": challenge})
+        return JSONAnswer(answer, headers=USERINFO_OK)
 
     oidc = "/realms/{realm}/protocol/openid-connect"
     app = Starlette(
         routes=[
-            Route(f"{oidc}/token", token, methods=["POST"]),
+            Route(f"{oidc}/token", token, methods=["POST", "OPTIONS"]),
             Route(f"{oidc}/logout", logout, methods=["POST"]),
-            Route(f"{oidc}/certs", certs, methods=["GET"]),
-            Route(f"{oidc}/userinfo", userinfo, methods=["GET", "POST"]),
-            Route("/realms/{realm}/.well-known/openid-configuration", discovery, methods=["GET"]),
+            Route(f"{oidc}/certs", certs, methods=["GET", "OPTIONS"]),
+            Route(f"{oidc}/userinfo", userinfo, methods=["GET", "POST", "OPTIONS"]),
+            Route("/realms/{realm}/.well-known/openid-configuration", discovery, methods=["GET", "OPTIONS"]),
             Route("/openapi.json", contract.endpoint, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _routing_error},
@@ -485,3 +559,14 @@ def create_app(settings: MockSettings | None = None, *, key: RealmKey | None = N
     app.state.key = realm.key
     app.state.realm = realm
     return app
+
+
+async def _bearer_token(request: Request) -> str | None:
+    """The access token of a userinfo request: a Bearer header, or (POST) the form's ``access_token``."""
+    authorization = request.headers.get("authorization") or ""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if request.method == "POST" and not authorization:
+        return (await _form(request)).get("access_token") or None
+    return None

@@ -57,7 +57,7 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.assistants.negative_page_500": "page=-1 answers 500 (the real server's bug)",
     # Keycloak
     "keycloak.token.no_expires_in": "token responses omit expires_in",
-    "keycloak.error.status": "a wrong password answers 403 instead of 401",
+    "keycloak.error.status": "a wrong password answers 403 instead of 400 (Keycloak 26; older versions: 401)",
     "keycloak.error.body": "token errors answer a plain-text body",
     "keycloak.jwks.wrong_key": "the JWKS publishes a key other than the signing key",
     "keycloak.public_client_cc": "client_credentials on a public client issues a token",
@@ -105,6 +105,11 @@ class MockSettings:
     stream_cut_rate: float = 0.0  # fraction of streams cut off (connection closed) half-way
     reset_rate: float = 0.0  # fraction of requests whose connection is reset before any answer
     seed: int | None = None
+    # a known capacity and periodic stalls of the AI answers (apigate.mocks.capacity)
+    capacity: int = 0  # answers in service at a time, per service (0: unlimited)
+    service_time_ms: float = 100.0  # how long each answer holds its slot (with a capacity)
+    stall_every_s: float = 0.0  # period of the stalls (0: no stalls)
+    stall_ms: float = 1000.0  # length of each stall, at the end of every period
     # contract breaks (names from BREAKS)
     breaks: frozenset[str] = field(default_factory=frozenset)
 
@@ -131,8 +136,21 @@ class MockSettings:
             raise UsageError("chunks must not be negative")
         if self.access_token_lifetime_s < 1:
             raise UsageError("access_token_lifetime_s must be at least 1")
+        if self.refresh_token_lifetime_s < 0:
+            raise UsageError("refresh_token_lifetime_s must not be negative")
         if not 400 <= self.error_status <= 599:
             raise UsageError("error_status must be an HTTP error status (400-599)")
+        self._check_capacity()
+
+    def _check_capacity(self) -> None:
+        if self.capacity < 0:
+            raise UsageError("--capacity must not be negative (0: unlimited)")
+        if self.capacity and not 0 < self.service_time_ms < math.inf:
+            raise UsageError("--service-time-ms must be a positive, finite number of ms when --capacity is set")
+        if not 0 <= self.stall_every_s < math.inf:
+            raise UsageError("--stall-every-s must be a finite number of seconds, at least 0 (0: no stalls)")
+        if self.stall_every_s and not 0 < self.stall_ms <= self.stall_every_s * 1000:
+            raise UsageError("--stall-ms must be positive and at most the stall period (--stall-every-s)")
 
     def broken(self, name: str) -> bool:
         """True when contract break ``name`` is switched on."""
@@ -156,6 +174,8 @@ class MockSettings:
         g.add_argument("--basejump-message-latency-ms", type=float, default=d.basejump_message_latency_ms,
                        metavar="MS")
         g.add_argument("--access-token-lifetime-s", type=int, default=d.access_token_lifetime_s, metavar="S")
+        g.add_argument("--refresh-token-lifetime-s", type=int, default=d.refresh_token_lifetime_s, metavar="S",
+                       help="Keycloak refresh tokens and sessions (the realm's SSO session idle timeout)")
         g.add_argument("--error-rate", type=float, default=d.error_rate, metavar="RATE")
         g.add_argument("--error-status", type=int, default=d.error_status, metavar="STATUS")
         g.add_argument("--added-latency-ms", type=float, default=d.added_latency_ms, metavar="MS")
@@ -165,6 +185,16 @@ class MockSettings:
         g.add_argument("--break", dest="breaks", action="append", default=[], metavar="NAME",
                        help="switch on a named contract break or group of breaks (repeatable; --list-breaks shows "
                             "them)")
+        c = parser.add_argument_group("embedded mock capacity and stalls (AI answers: CodeMie chat, Basejump message)")
+        c.add_argument("--capacity", type=int, default=d.capacity, metavar="N",
+                       help="each service answers at most N answers at a time, the rest queue (default 0: unlimited)")
+        c.add_argument("--service-time-ms", type=float, default=d.service_time_ms, metavar="MS",
+                       help="with --capacity: each answer holds its slot this long (capacity = N / service time; "
+                            f"default {d.service_time_ms:g})")
+        c.add_argument("--stall-every-s", type=float, default=d.stall_every_s, metavar="S",
+                       help="stall the answers at the end of every S seconds (default 0: never)")
+        c.add_argument("--stall-ms", type=float, default=d.stall_ms, metavar="MS",
+                       help=f"length of each stall; answers arriving during it wait (default {d.stall_ms:g})")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> MockSettings:
@@ -178,7 +208,7 @@ class MockSettings:
         argv: list[str] = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("breaks", "keycloak_url", "refresh_token_lifetime_s", "basejump_access_lifetime_s",
+            if f.name in ("breaks", "keycloak_url", "basejump_access_lifetime_s",
                           "basejump_refresh_lifetime_s") or value == getattr(d, f.name):
                 continue
             argv += [f"--{f.name.replace('_', '-')}", str(value)]

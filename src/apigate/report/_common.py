@@ -56,12 +56,20 @@ def run_line(summary: Summary) -> str:
     if summary.duration_s:
         parts.append(f"{summary.duration_s:g} s")
     settings = summary.settings
-    if settings.get("scenario"):
+    if settings.get("classes"):
+        parts.append(f"user classes {', '.join(map(str, settings['classes']))}")
+    elif settings.get("scenario"):
         parts.append(f"scenario {settings['scenario']}")
-    if settings.get("users"):
-        parts.append(f"{settings['users']} users")
-    if settings.get("shape"):
-        parts.append(str(settings["shape"]))
+    if settings.get("sweep"):
+        parts.append(f"sweep {settings['sweep']}, {settings.get('duration_s', 0):g} s per level")
+    elif settings.get("rate"):
+        parts.append(f"open model {settings['rate']:g} requests/s ({settings.get('arrivals') or 'constant'} "
+                     f"arrivals), pool of {settings.get('users')} users")
+    else:
+        if settings.get("users"):
+            parts.append(f"{settings['users']} users")
+        if settings.get("shape"):
+            parts.append(str(settings["shape"]))
     if settings.get("workers"):
         parts.append(f"{settings['workers']} workers")
     if summary.apigate_version:

@@ -1,19 +1,23 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no scripts, nothing fetched) with the plots.
 
 Sections: verdict banner; gate checks; the streamed-answer figures (TTFC, time to first answer text, gaps, chunk
-rate); latency percentiles per metric (p50/p90/p95/p99, baseline bars beside the
-current ones); the time-to-first-chunk distribution (histogram and CDF from the raw samples); requests/s and
-failures/s over time; the history trend; requests, failures and contract results as tables.
+rate); for sweeps the capacity, latency against load and the per-level table;
+latency percentiles per metric (p50/p90/p95/p99, baseline bars beside the current ones); the time-to-first-chunk
+distribution (histogram and CDF from the raw samples); p50/p95 over time per window and requests/s and failures/s
+over time, with ramp/step/level boundaries marked; users over time (and stopped users, the open model's arrivals);
+per-phase results; the history trend; requests, failures and contract results as tables.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 from typing import Final
 
 from apigate.gate import GateResult, Verdict
 from apigate.history import HistoryRun
+from apigate.loadsummary import LoadDetails, held_problems, load_details
 from apigate.report import svg
 from apigate.report._common import delta, ms, redact_markup, run_line, verdict_title
 from apigate.summary import Summary
@@ -134,6 +138,7 @@ def _timeline_section(summary: Summary) -> str:
         bars=svg.Series("failures/s", [float(f) for _, _, f in summary.timeline], svg.FAILURE),
         title="Requests and failures per second",
         x_label="seconds since start",
+        marks=_phase_marks(load_details(summary)),
         width=1100,
         height=260,
     )
@@ -210,6 +215,139 @@ def _contract_section(summary: Summary) -> str:
     return "".join(out)
 
 
+# ---- load over time, phases, sweeps ------------------------------------------------------------------------------
+P50_COLOR: Final = "#93c5fd"
+
+
+def _phase_marks(details: LoadDetails) -> list[tuple[float, str]]:
+    """Dashed lines where each phase (ramp/step of a shape, sweep level) begins."""
+    return [(p.start_s, p.label) for p in details.phases]
+
+
+def _latency_over_time_section(details: LoadDetails) -> str:
+    names = [m for m in details.latency if not m.endswith(".from_send")]
+    if not names:
+        return ""
+    marks = _phase_marks(details)
+    panels = []
+    for name in names:
+        rows = details.latency[name]
+        xs = [t for t, _, _, _ in rows]
+        series = [svg.Series("p50", [p50 for _, _, p50, _ in rows], P50_COLOR),
+                  svg.Series("p95", [p95 for _, _, _, p95 in rows], svg.CURRENT)]
+        sweep = details.sweep
+        limits = [(lim.value, f"SLO {lim.stat} {lim.op} {lim.value:g}") for lim in sweep.limits_of(name)
+                  if lim.op in ("<=", "<")] if sweep is not None else []
+        chart = svg.line_chart(xs, series, title=f"{name} — p50 and p95 per {details.window_s:g} s", unit="ms",
+                               x_label="seconds since start", marks=marks, limits=limits, width=560, height=230)
+        panels.append(f'<div class="card">{chart}</div>')
+    why = "each point: the requests that finished in that window"
+    if details.model == "open":
+        why += "; latency from each request's intended send time (open model)"
+    return (f'<h2>Latency over time</h2><p class="note">{escape(why)}.'
+            + (" Dashed lines: where each phase begins." if marks else "") + "</p>"
+            f'<div class="grid wide">{"".join(panels)}</div>')
+
+
+def _users_section(details: LoadDetails) -> str:
+    users, om = details.users, details.open_model
+    if users is None or not users.timeline:
+        return ""
+    xs = [t for t, _, _, _ in users.timeline]
+    series = [svg.Series("spawned", [s for _, s, _, _ in users.timeline], svg.BASELINE),
+              svg.Series("active (sending)", [a for _, _, a, _ in users.timeline], svg.PASS),
+              svg.Series("starting / retrying set-up", [st for _, _, _, st in users.timeline], "#f59e0b")]
+    chart = svg.line_chart(xs, series, title="Users over time", x_label="seconds since start",
+                           marks=_phase_marks(details), width=1100, height=240)
+    notes = []
+    if users.active_fraction is not None:
+        notes.append(f"{users.requested} users requested; set up and sending {users.active_fraction:.1%} of their time.")
+    if om is not None:
+        notes.append(f"Open model: {om.rate:g} requests/s ({escape(om.arrivals)} arrivals) sent by a pool of {om.pool} "
+                     f"users: {om.sent:,} sent, {om.late:,} late by more than {om.late_after_ms:g} ms "
+                     f"({om.late_no_free_user:,} for want of a free user), {om.unsent:,} never sent; worst lateness "
+                     f"{ms(om.worst_lateness_ms)} ms."
+                     + (f" The arrivals began {om.warm_up_s:.1f} s after the start (users spawning and set up)."
+                        if om.warm_up_s is not None else ""))
+    stopped = ""
+    if users.stopped:
+        rows = [[escape(s.user), escape(s.reason), f"{s.count:,}"] for s in users.stopped]
+        stopped = "<h3>Users stopped before the end</h3>" + _table(["user", "reason", "count"], rows, numeric=(2,))
+    else:
+        notes.append("No user stopped before the end.")
+    text = "".join(f'<p class="note">{n}</p>' for n in notes)
+    problems = "".join(f'<p class="fail">Load not held: {escape(p)}</p>' for p in held_problems(details))
+    return f'<h2>Users over time</h2><div class="card">{problems}{chart}{text}{stopped}</div>'
+
+
+def _phases_section(details: LoadDetails) -> str:
+    if not details.phases or details.sweep is not None:  # a sweep's levels have their own table
+        return ""
+    names = list(dict.fromkeys(m for p in details.phases for m in p.metrics if not m.endswith(".from_send")))
+    header = ["phase", "from–to (s)", "req/s", "failures", *(f"{m} p50 / p95" for m in names)]
+    rows = []
+    for p in details.phases:
+        cells = [f"{ms(p.metrics[m].get('p50'))} / {ms(p.metrics[m].get('p95'))}" if m in p.metrics else "–"
+                 for m in names]
+        rows.append([escape(p.label), f"{p.start_s:g}–{p.end_s:g}", f"{p.rps:.1f}", f"{p.failures:,}", *cells])
+    return ("<h2>Per phase</h2><p class=\"note\">Each phase of the load shape on its own (latency in ms).</p>"
+            + _table(header, rows, numeric=range(2, len(header))))
+
+
+def _sweep_section(details: LoadDetails) -> str:
+    sweep = details.sweep
+    if sweep is None or not sweep.levels:
+        return ""
+    cap = sweep.capacity
+    headline = f"Capacity: {cap.describe(sweep.unit)}"
+    notes = [f"SLOs per level: {', '.join(sweep.slos) or 'none'}.",
+             f"Each level ran {sweep.level_duration_s:g} s; goodput counts the requests that succeeded within every "
+             "latency limit."]
+    if sweep.stopped_early:
+        notes.append(f"Stopped early: {sweep.stopped_early}.")
+    levels = sweep.levels
+    xs = [lv.level for lv in levels]
+    metrics = [m for m in sweep.slo_metrics if any(m in lv.summary.metrics for lv in levels)]
+    marks = [(cap.value, f"capacity {cap.value:g}")] if cap.value is not None else []
+    dots = [svg.PASS if lv.passed else svg.FAILURE if lv.held else svg.BASELINE for lv in levels]  # grey: not held
+    panels = []
+    for m in metrics:
+        series = [svg.Series("p50", [(lv.summary.metrics[m].p50 if m in lv.summary.metrics else None) or math.nan
+                                     for lv in levels], P50_COLOR),
+                  svg.Series("p95", [(lv.summary.metrics[m].p95 if m in lv.summary.metrics else None) or math.nan
+                                     for lv in levels], svg.CURRENT)]
+        limits = [(lim.value, f"SLO {lim.stat} {lim.op} {lim.value:g}") for lim in sweep.limits_of(m)
+                  if lim.op in ("<=", "<")]
+        chart = svg.line_chart(xs, series, title=f"{m} against load", unit="ms", x_label=sweep.unit, marks=marks,
+                               limits=limits, point_colors=dots, mark_color=svg.PASS, width=560, height=250)
+        panels.append(f'<div class="card">{chart}</div>')
+    rates = [svg.Series("throughput", [lv.throughput_rps for lv in levels], svg.CURRENT),
+             svg.Series("goodput", [lv.goodput_rps for lv in levels], svg.PASS)]
+    if sweep.by == "rate":  # the offered load is the level itself
+        rates.insert(0, svg.Series("offered", xs, svg.BASELINE))
+    good = svg.line_chart(xs, rates, title="Throughput and goodput against load", unit="req/s", x_label=sweep.unit,
+                          marks=marks, mark_color=svg.PASS, width=560, height=250)
+    panels.append(f'<div class="card">{good}</div>')
+    header = ["level", "result", "req/s", "goodput/s", "good", "failures", *(f"{m} p50 / p95 / p99" for m in metrics),
+              "why it failed"]
+    rows = []
+    for lv in levels:
+        result = ('<span class="pass">PASS</span>' if lv.passed else '<span class="fail">FAIL</span>' if lv.held
+                  else '<span class="skip">not held</span>')
+        label = f"{lv.level:g}" + (" <span class=\"skip\">(refined)</span>" if lv.refinement else "")
+        failed = sum(r.failures for r in lv.summary.requests.values())
+        cells = [" / ".join(ms(lv.summary.metrics[m].stat(s)) for s in ("p50", "p95", "p99"))
+                 if m in lv.summary.metrics else "–" for m in metrics]
+        rows.append([label, result, f"{lv.throughput_rps:.1f}", f"{lv.goodput_rps:.1f}", f"{lv.goodput_share:.1%}",
+                     f"{failed:,}", *cells, escape("; ".join(lv.violations))])
+    table = _table(header, rows, numeric=range(2, 6 + len(metrics)))
+    text = "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+    return (f'<h2>Sweep</h2><div class="card"><p class="capacity"><b>{escape(headline)}</b></p>{text}</div>'
+            f'<div class="grid wide" style="margin-top:12px">{"".join(panels)}</div>'
+            f'<h3>Per level</h3>{table}<p class="note">The percentile panels above are those of the capacity level '
+            "(or of the first level when none passed); green dots passed every SLO, red ones did not.</p>")
+
+
 def render_html(
     summary: Summary,
     *,
@@ -224,13 +362,18 @@ def render_html(
     base_line = f"<p>Baseline: {escape(baseline.source)}</p>" if baseline is not None else ""
     banner = (f'<div class="banner {state}"><h1>apigate: {escape(title)}</h1><p>{escape(run_line(summary))}</p>'
               + (f"<p>Target: {target}</p>" if target else "") + base_line + "</div>")
+    details = load_details(summary)
     sections = [
         banner,
         _gate_section(gate) if gate is not None else "",
         _stream_section(summary),
+        _sweep_section(details),
         _percentile_section(summary, baseline),
         _ttfc_section(summary, baseline),
+        _latency_over_time_section(details),
         _timeline_section(summary),
+        _users_section(details),
+        _phases_section(details),
         _history_section(summary, history),
         _metrics_table(summary, baseline),
         _requests_section(summary),

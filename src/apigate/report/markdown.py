@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from apigate.gate import GateResult
+from apigate.loadsummary import LoadDetails, held_problems, load_details
 from apigate.redact import redact
 from apigate.report._common import delta, ms, run_line, verdict_title
 from apigate.summary import Summary
@@ -60,6 +61,8 @@ def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: 
                 row += "".join(f" {delta(m.stat(s), b.stat(s) if b else None)} |" for s in ("p50", "p95", "p99"))
             lines.append(row)
 
+    lines += _load_lines(load_details(summary))
+
     if summary.requests:
         lines += ["", "### Requests", "", "| Request | Count | Failures | req/s |", "|---|--:|--:|--:|"]
         for r in summary.requests.values():
@@ -82,3 +85,49 @@ def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: 
         if len(failures) > _MAX_FAILURES:
             lines.append(f"- … and {len(failures) - _MAX_FAILURES} more (see report.html / junit.xml)")
     return redact("\n".join(lines)) + "\n"
+
+
+def _load_lines(details: LoadDetails) -> list[str]:
+    """The sweep's per-level table and capacity, a shaped run's per-phase table, users and the open model."""
+    lines: list[str] = []
+    sweep = details.sweep
+    if sweep is not None and sweep.levels:
+        metrics = [m for m in sweep.slo_metrics if any(m in lv.summary.metrics for lv in sweep.levels)]
+        lines += ["", "### Sweep", "", f"**Capacity: {_cell(sweep.capacity.describe(sweep.unit))}** — SLOs: "
+                  f"{_cell(', '.join(sweep.slos) or 'none')}", ""]
+        lines.append(f"| {sweep.unit} | Result | req/s | goodput/s | good | " + "".join(f"{_cell(m)} p95 | " for m in metrics)
+                     + "Why |")
+        lines.append("|--:|---|--:|--:|--:|" + "--:|" * len(metrics) + "---|")
+        for lv in sweep.levels:
+            result = "✅ pass" if lv.passed else "❌ fail" if lv.held else "➖ not held"
+            level = f"{lv.level:g}" + (" (refined)" if lv.refinement else "")
+            p95 = "".join(f" {ms(lv.summary.metrics[m].p95) if m in lv.summary.metrics else '–'} |" for m in metrics)
+            lines.append(f"| {level} | {result} | {lv.throughput_rps:.1f} | {lv.goodput_rps:.1f} | "
+                         f"{lv.goodput_share:.1%} |{p95} {_cell('; '.join(lv.violations)) or '–'} |")
+        if sweep.stopped_early:
+            lines += ["", f"Stopped early: {_cell(sweep.stopped_early)}."]
+        lines += ["", "The latency table above is the capacity level's (the first level's when none passed)."]
+    elif details.phases:
+        names = list(dict.fromkeys(m for p in details.phases for m in p.metrics if not m.endswith(".from_send")))
+        lines += ["", "### Per phase (ms)", "", "| Phase | s | req/s | Failures | " + "".join(f"{_cell(m)} p95 | "
+                                                                                      for m in names),
+                  "|---|---|--:|--:|" + "--:|" * len(names)]
+        for p in details.phases:
+            p95 = "".join(f" {ms(p.metrics[m].get('p95')) if m in p.metrics else '–'} |" for m in names)
+            lines.append(f"| {_cell(p.label)} | {p.start_s:g}–{p.end_s:g} | {p.rps:.1f} | {p.failures} |{p95}")
+    users, om = details.users, details.open_model
+    notes = []
+    if om is not None and sweep is None:
+        notes.append(f"Open model: {om.rate:g} requests/s ({om.arrivals}), pool of {om.pool} users: {om.sent} sent, "
+                     f"{om.late} late (> {om.late_after_ms:g} ms), {om.unsent} never sent, worst lateness "
+                     f"{om.worst_lateness_ms:.1f} ms.")
+    if users is not None and sweep is None and users.active_fraction is not None:
+        notes.append(f"Users: {users.requested} requested, set up and sending {users.active_fraction:.1%} of their "
+                     f"time; {users.stopped_count} stopped before the end.")
+    if users is not None:
+        notes += [f"Stopped: {_cell(s.user)}: {_cell(s.reason)} (×{s.count})" for s in users.stopped[:_MAX_FAILURES]]
+    if sweep is None:
+        notes += [f"**Load not held**: {_cell(p)}" for p in held_problems(details)]
+    if notes:
+        lines += ["", "### Load", ""] + [f"- {n}" for n in notes]
+    return lines

@@ -165,12 +165,20 @@ def line_chart(
     unit: str = "",
     x_tick_labels: Sequence[str] | None = None,
     point_colors: Sequence[str] | None = None,
+    marks: Sequence[tuple[float, str]] = (),
+    limits: Sequence[tuple[float, str]] = (),
+    mark_color: str = "#6b7280",
     width: int = 720,
     height: int = 240,
 ) -> str:
-    """Lines over ``xs`` (optionally with dots coloured by ``point_colors``) and optional bars (e.g. failures/s)."""
+    """Lines over ``xs`` (optionally with dots coloured by ``point_colors``) and optional bars (e.g. failures/s).
+
+    ``marks``: dashed vertical lines at x with a label (phase boundaries, the capacity); ``limits``: dashed
+    horizontal lines at y with a label (an SLO's limit), drawn in red.
+    """
     left, right, top, bottom = 52.0, width - 12.0, 40.0, height - (40.0 if x_label else 26.0)
     all_y = [v for s in [*series, *([bars] if bars else [])] for v in s.values if math.isfinite(v)]
+    all_y += [y for y, _ in limits if math.isfinite(y)]
     ticks = nice_ticks(0.0, max(all_y, default=1.0) * 1.08 or 1.0, 4)
     scale_y = (bottom - top) / (ticks[-1] - ticks[0])
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
@@ -187,6 +195,19 @@ def line_chart(
     legend = [(s.name, s.color) for s in series] + ([(bars.name, bars.color)] if bars else [])
     out = _open(width, height, title) + _legend(legend, width)
     out += _y_axis(ticks, scale_y, bottom, left, right, unit)
+    for k, (x, label) in enumerate(marks):
+        if x_lo <= x <= x_hi:
+            out.append(f'<line x1="{_c(px(x))}" x2="{_c(px(x))}" y1="{_c(top - 4)}" y2="{_c(bottom)}" '
+                       f'stroke="{mark_color}" stroke-width="1.2" stroke-dasharray="4 3"/>')
+            if label:
+                out.append(f'<text x="{_c(px(x) + 3)}" y="{_c(top + 8 + 11 * (k % 2))}" font-size="10" '
+                           f'fill="{mark_color}">{escape(label)}</text>')
+    for y, label in limits:
+        if math.isfinite(y):
+            out.append(f'<line x1="{_c(left)}" x2="{_c(right)}" y1="{_c(py(y))}" y2="{_c(py(y))}" stroke="{FAILURE}" '
+                       'stroke-width="1.2" stroke-dasharray="6 3"/>')
+            out.append(f'<text x="{_c(right - 4)}" y="{_c(py(y) - 4)}" text-anchor="end" font-size="10" '
+                       f'fill="{FAILURE}">{escape(label)}</text>')
     if bars is not None:
         bar_w = max(min(scale_x * 0.8, 24.0), 1.5)
         for x, y in zip(xs, bars.values, strict=False):

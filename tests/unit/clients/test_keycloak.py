@@ -306,6 +306,33 @@ def test_every_error_status_on_every_grant(
     assert_no_secret(exc, PASSWORD, CLIENT_SECRET, "refresh-token-abcdef")
 
 
+@pytest.mark.parametrize(("error", "description"), [
+    ("invalid_grant", "Invalid user credentials"),  # wrong password / unknown user: Keycloak 26 answers 400
+    ("invalid_grant", "Account disabled"),
+    ("unauthorized_client", "Client not allowed for direct access grants"),
+    ("invalid_client", "Invalid client or Invalid client credentials"),  # older versions: no client_id -> 400
+])
+@pytest.mark.parametrize("grant", ["password", "client_credentials"])
+def test_a_login_refused_with_400_is_an_unauthorized_error(
+    router: respx.MockRouter, transport, clock, sleeper, grant: str, error: str, description: str
+) -> None:
+    router.post(TOKEN_URL).respond(400, json={"error": error, "error_description": description})
+    auth = (cc_auth if grant == "client_credentials" else password_auth)(transport, clock, sleeper)
+    with pytest.raises(errors.UnauthorizedError) as info:
+        auth.token()
+    exc = info.value
+    assert exc.status == 400 and exc.code == error and exc.message == description and exc.service == "keycloak"
+    assert isinstance(exc.__cause__, errors.BadRequestError)
+    assert_no_secret(exc, PASSWORD, CLIENT_SECRET)
+
+
+def test_a_400_that_is_not_a_refusal_stays_a_bad_request(router: respx.MockRouter, transport, clock, sleeper) -> None:
+    router.post(TOKEN_URL).respond(400, json={"error": "invalid_scope", "error_description": "Invalid scopes: x"})
+    with pytest.raises(errors.BadRequestError) as info:
+        password_auth(transport, clock, sleeper).token()
+    assert type(info.value) is errors.BadRequestError
+
+
 def test_retry_after_seconds_is_honoured_then_success(router: respx.MockRouter, transport, clock, sleeper) -> None:
     router.post(TOKEN_URL).mock(
         side_effect=[

@@ -33,19 +33,33 @@ def _without_info_version(tmp_path: Path) -> Path:
     return copy
 
 
-def test_a_removed_required_response_field_is_one_breaking_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _line_of_info_version() -> int:
+    """The line of ``version:`` in the ``Info`` component of the pinned CodeMie contract, found by reading it."""
+    lines = contract_path("codemie").read_text(encoding="utf-8").splitlines()
+    start = lines.index("    Info:")
+    return next(i + 1 for i, line in enumerate(lines[start:], start) if line.strip() == "version:")
+
+
+def test_a_removed_required_response_field_is_one_explained_change(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     copy = _without_info_version(tmp_path)
-    assert main(["diff", str(contract_path("codemie")), str(copy)]) == 1
-    out = capsys.readouterr().out
-    lines = [line for line in out.splitlines() if line.startswith("  ")]
-    assert len(lines) == 1
-    assert "breaking [response-required-property-removed] GET /v1/info response 200 application/json: body.version" in lines[0]
-    assert out.splitlines()[-1] == "1 change(s): 1 breaking, 0 warning, 0 compatible"
+    pinned = str(contract_path("codemie"))
+    assert main(["diff", pinned, str(copy)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"diff {pinned} → {copy}",
+        "breaking (1):",
+        f"  Info.version  ({pinned}:{_line_of_info_version()} #/components/schemas/Info/properties/version)",
+        "    breaking [response-required-property-removed] required response property removed (old: required; new: -)",
+        "      Clients that read `version` no longer find it.",
+        "    at GET /v1/info response 200 application/json: body.version",
+        "1 change(s): 1 breaking, 0 warning, 0 compatible",
+    ]
 
 
 def test_json_output_of_the_same_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     copy = _without_info_version(tmp_path)
-    assert main(["diff", str(contract_path("codemie")), str(copy), "--format", "json"]) == 1
+    pinned = str(contract_path("codemie"))
+    assert main(["diff", pinned, str(copy), "--format", "json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["summary"] == {"breaking": 1, "warning": 0, "compatible": 0}
     [finding] = payload["findings"]
@@ -54,6 +68,16 @@ def test_json_output_of_the_same_change(tmp_path: Path, capsys: pytest.CaptureFi
         "/v1/info", "GET", "response 200 application/json: body.version"
     )
     assert (finding["old"], finding["new"]) == ("required", None)
+    cause = {"side": "old", "document": pinned, "pointer": "#/components/schemas/Info/properties/version",
+             "line": _line_of_info_version(), "label": "Info.version"}
+    assert finding["cause"] == cause
+    assert finding["explanation"] == "Clients that read `version` no longer find it."
+    assert payload["changes_summary"] == {"changes": 1, "breaking": 1, "warning": 0, "compatible": 0}
+    [change] = payload["changes"]
+    assert change["cause"] == cause
+    assert change["operations"] == ["GET /v1/info"]
+    [effect] = change["effects"]
+    assert effect["places"] == ["GET /v1/info response 200 application/json: body.version"]
 
 
 @pytest.mark.parametrize("api", CONTRACTS)
@@ -63,17 +87,19 @@ def test_a_contract_against_itself_has_no_change(api: str, capsys: pytest.Captur
     assert capsys.readouterr().out.splitlines()[-1] == "0 change(s): 0 breaking, 0 warning, 0 compatible"
 
 
-def test_text_output_is_grouped_by_severity_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["diff", *_pair("request-enum-changed")]) == 1
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[1:] == [
+def test_text_output_groups_the_effects_of_one_change(capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = _pair("request-enum-changed")
+    assert main(["diff", old, new]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"diff {old} → {new}",
         "breaking (1):",
-        "  breaking [request-enum-value-removed] GET /a parameter query mode: value(s) removed: b "
-        "(old: a, b, c; new: a, c, d)",
-        "compatible (1):",
-        "  compatible [request-enum-value-added] GET /a parameter query mode: value(s) added: d "
-        "(old: a, b, c; new: a, c, d)",
-        "2 change(s): 1 breaking, 0 warning, 1 compatible",
+        f"  GET /a parameter query mode  ({new}:19 #/paths/~1a/get/parameters/0/schema)",
+        "    breaking [request-enum-value-removed] value(s) removed: b (old: a, b, c; new: a, c, d)",
+        "      Requests that send a removed value of query parameter `mode` are refused (value(s) removed: b).",
+        "    compatible [request-enum-value-added] value(s) added: d (old: a, b, c; new: a, c, d)",
+        "      Nothing breaks: query parameter `mode` accepts more values (value(s) added: d).",
+        "    at GET /a parameter query mode",
+        "1 change(s) (2 findings): 1 breaking, 0 warning, 0 compatible",
     ]
 
 
@@ -85,10 +111,17 @@ def test_fail_on_warning(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_markdown_output(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["diff", *_pair("security-changed"), "--format", "markdown"]) == 1
+    old, new = _pair("security-changed")
+    assert main(["diff", old, new, "--format", "markdown"]) == 1
     out = capsys.readouterr().out
-    assert "### Breaking (1)" in out
-    assert "| `security-changed` | GET /a security |" in out
+    assert "| breaking | 1 | 1 |" in out
+    assert "### Breaking changes (1)" in out
+    assert f"**1. `GET /a`** (`{new}:7`, `#/paths/~1a/get`)" in out
+    assert ("- **breaking** `security-changed`: accepted credentials changed (old: `Bearer`, new: `ApiKey`). "
+            "Clients that call `GET /a` with the old credentials are refused (401): it accepted Bearer, it now "
+            "needs ApiKey.") in out
+    assert "- `GET /a security`" in out
+    assert "Warnings and compatible changes" not in out
 
 
 def test_documents_from_urls(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,7 +129,10 @@ def test_documents_from_urls(capsys: pytest.CaptureFixture[str]) -> None:
     new = json.dumps(yaml.safe_load((CORPUS / "response-required-property-removed" / "new.yaml").read_text(encoding="utf-8")))
     with serving({"/old.yaml": old, "/new.json": new}) as origin:
         assert main(["diff", f"{origin}/old.yaml", f"{origin}/new.json"]) == 1
-    assert "[response-required-property-removed] GET /a response 200 application/json: body.name" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[response-required-property-removed] required response property removed" in out
+    assert "at GET /a response 200 application/json: body.name" in out
+    assert f"{origin}/old.yaml:" in out  # the removed property's line in the old document
 
 
 BAD_DOCUMENTS = {

@@ -93,6 +93,12 @@ def test_live_codemie_that_dropped_a_media_type_and_added_a_field(live_codemie: 
         ("breaking", "response-media-type-removed", "POST /v1/assistants/slug/{slug}/model response 200 application/x-ndjson"),
         ("compatible", "response-property-added", "GET /v1/info response 200 application/json: body.build"),
     }
+    assert [(c["label"], c["findings"]) for c in report["changes"]] == [("response ChatAnswer application/x-ndjson", 2),
+                                                                         ("Info.build", 1)]
+    [added] = [f for f in report["findings"] if f["rule"] == "response-property-added"]
+    assert added["cause"] == {"side": "new", "document": report["live"], "pointer": "#/components/schemas/Info/properties/build",
+                              "line": 1, "label": "Info.build"}  # the live document is one line of JSON
+    assert added["explanation"] == "Nothing breaks for clients that ignore unknown properties: `build` is new."
 
 
 def test_live_document_with_mount_point_in_its_paths(live_codemie: dict[str, str],
@@ -179,3 +185,13 @@ def test_discovery_missing_what_the_contract_needs() -> None:
         ("breaking", "discovery-endpoint-moved", "token_endpoint"),
         ("breaking", "discovery-endpoint-moved", "issuer"),
     }
+
+
+def test_a_discovery_finding_names_its_field_and_what_breaks() -> None:
+    live = copy.deepcopy(DISCOVERY)
+    del live["jwks_uri"]
+    pinned = load_document(str(contract_path("keycloak")))
+    [finding] = check_discovery(pinned, live, KEYCLOAK)
+    assert finding.cause is not None
+    assert (finding.cause.document, finding.cause.pointer) == (KEYCLOAK.well_known_url, "/jwks_uri")
+    assert finding.explanation == "Clients that read `jwks_uri` from the discovery document do not find it."

@@ -107,3 +107,74 @@ def write_run(folder: Path, summary_doc: dict[str, Any], samples: dict[str, list
     if samples is not None:
         (folder / "samples.json.gz").write_bytes(gzip.compress(json.dumps(samples).encode()))
     return path
+
+
+def fake_over_time(seed: int = 1, duration: int = 60) -> dict[str, Any]:
+    """The blocks of a 60 s step-shaped run (4 steps of 5 users): latency windows, users, phases, one stopped user."""
+    rng = random.Random(seed)
+    window = 2
+    phases = [{"label": f"step {k + 1}: {5 * (k + 1)} users", "start_s": 15 * k, "end_s": 15 * (k + 1)}
+              for k in range(4)]
+    latency = {}
+    for metric, base in (("codemie.chat", 20.0), ("codemie.stream.ttfc", 150.0)):
+        rows = []
+        for t in range(0, duration, window):
+            step = t // 15
+            p50 = base * (1 + 0.15 * step) + rng.uniform(-1, 1)
+            rows.append([t, 40 * (step + 1), round(p50, 3), round(p50 * 1.4 + (30 if t == 36 else 0), 3)])
+        latency[metric] = rows
+    users = [[t, 5 * (min(t // 15, 3) + 1), 5 * (min(t // 15, 3) + 1) - (1 if t >= 40 else 0) - (0.5 if t % 15 == 0
+                                                                                                  else 0),
+              0.5 if t % 15 == 0 else 0.0] for t in range(duration + 1)]
+    results = []
+    for k, phase in enumerate(phases):
+        results.append({**phase, "requests": 1500 * (k + 1), "failures": k, "rps": 100.0 * (k + 1),
+                        "metrics": {m: {"count": 300, "p50": rows[k * 7][2], "p95": rows[k * 7][3],
+                                        "p99": rows[k * 7][3] * 1.1, "max": rows[k * 7][3] * 1.5}
+                                    for m, rows in latency.items()}})
+    return {
+        "model": "closed",
+        "latency_timeline": {"window_s": window, "metrics": latency},
+        "users": {"requested": 20, "active_fraction": 0.97, "timeline": users,
+                  "stopped": [{"user": "BasejumpChatUser", "reason": "basejump chat set-up POST chat: HTTP 403",
+                               "count": 1}]},
+        "phases": results,
+    }
+
+
+def fake_sweep_document(seed: int = 1) -> dict[str, Any]:
+    """A rate sweep against a server with a capacity of 200 requests/s (SLO codemie.chat.p95 <= 300)."""
+    rng = random.Random(seed)
+    levels = []
+    for rate, refined in ((50, False), (100, False), (150, False), (200, False), (225, True), (212.5, True),
+                          (250, False)):
+        over = max(0.0, rate - 200) * 25
+        values = [105 + rng.expovariate(1 / 8) + over * rng.random() for _ in range(int(rate * 5))]
+        metrics = {"codemie.chat": summarize(values)}
+        passed = metrics["codemie.chat"]["p95"] <= 300
+        good = sum(1 for v in values if v <= 300)
+        levels.append({"level": rate, "refinement": refined, "duration_s": 5.0, "passed": passed, "bad": rate == 250,
+                       "held": True, "violations": [] if passed else [
+                           f"codemie.chat.p95 <= 300: {metrics['codemie.chat']['p95']:.1f} ms: breaks the limit"],
+                       "throughput_rps": min(rate, 198.0), "goodput_rps": round(good / 5, 1),
+                       "goodput_share": round(good / len(values), 4), "metrics": metrics,
+                       "requests": {"codemie.chat": {"count": len(values), "failures": 0, "rps": rate}},
+                       "failures": []})
+    levels.sort(key=lambda lv: lv["level"])
+    doc = fake_document({"codemie.chat": [105 + rng.expovariate(1 / 8) for _ in range(1000)]}, failures=0)
+    doc["settings"] = {"scenario": "chat", "classes": ["CodemieChatUser"], "sweep": "rate=50,100,150,200,250",
+                       "duration_s": 5.0}
+    doc["model"] = "open"
+    offsets = list(range(0, 7 * 8, 8))
+    doc["phases"] = [{"label": f"{lv['level']:g} /s", "start_s": t, "end_s": t + 6, "requests": 1, "failures": 0,
+                      "rps": 1.0, "metrics": {}} for lv, t in zip(levels, offsets, strict=True)]
+    doc["latency_timeline"] = {"window_s": 1, "metrics": {"codemie.chat": [
+        [t + k, 100, lv["metrics"]["codemie.chat"]["p50"], lv["metrics"]["codemie.chat"]["p95"]]
+        for lv, t in zip(levels, offsets, strict=True) for k in range(6)]}}
+    doc["sweep"] = {"by": "rate", "unit": "requests/s", "level_duration_s": 5.0,
+                    "slos": ["codemie.chat.p95 <= 300", "failure rate codemie.chat <= 1%"],
+                    "limits": [{"metric": "codemie.chat", "stat": "p95", "op": "<=", "value": 300.0}],
+                    "levels": levels, "capacity": {"value": 200.0, "bound": "between", "last_pass": 200.0,
+                                                   "first_fail": 212.5},
+                    "stopped_early": "250 req/s failed badly", "summary_level": 200.0}
+    return doc

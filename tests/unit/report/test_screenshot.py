@@ -20,11 +20,21 @@ if __name__ == "__main__":  # run as a script: make `report.fakes` importable
 
 from apigate.gate import default_thresholds, evaluate
 from apigate.history import read_runs, record_run
-from apigate.report import svg, write_report
-from report.fakes import FAILING_CONTRACT, PASSING_CONTRACT, fake_summary
+from apigate.report import html, svg, write_report
+from apigate.summary import parse_summary
+from report.fakes import (
+    FAILING_CONTRACT,
+    PASSING_CONTRACT,
+    fake_document,
+    fake_over_time,
+    fake_samples,
+    fake_summary,
+    fake_sweep_document,
+)
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 WIDTH, HEIGHT = 1280, 3400
+LOAD_HEIGHT = 5600
 
 
 def build_report(out: Path) -> Path:
@@ -41,13 +51,29 @@ def build_report(out: Path) -> Path:
     return out / "report.html"
 
 
-def screenshot(html: Path, png: Path, *, scale: float = 1.0) -> None:
+def build_load_report(out: Path) -> Path:
+    """A sweep (capacity, latency against load, levels over time) and a step-shaped run over time, on one page."""
+    sweep = parse_summary(fake_sweep_document(), source="fake sweep")
+    doc = fake_document(fake_samples(5), failures=0)
+    doc["settings"]["shape"] = "step"
+    doc.update(fake_over_time())
+    shaped = parse_summary(doc, source="fake step run")
+    out.mkdir(parents=True, exist_ok=True)
+    sweep_page = html.render_html(sweep, gate=evaluate(sweep, default_thresholds()))
+    shaped_page = html.render_html(shaped, gate=evaluate(shaped, default_thresholds()))
+    body = shaped_page[shaped_page.index("<main>") + len("<main>"):shaped_page.index("</main>")]
+    page = sweep_page.replace("</main>", body + "</main>")  # both pages' sections, one screenshot
+    (out / "report.html").write_text(page, encoding="utf-8")
+    return out / "report.html"
+
+
+def screenshot(html: Path, png: Path, *, scale: float = 1.0, height: int = HEIGHT) -> None:
     """Chromium's own headless screenshot of the page (``scale`` < 1 shrinks the image, not the layout)."""
     assert CHROMIUM is not None
     subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
          f"--user-data-dir={png.parent / 'chromium-profile'}", f"--screenshot={png}",
-         f"--window-size={WIDTH},{HEIGHT}", f"--force-device-scale-factor={scale}", html.resolve().as_uri()],
+         f"--window-size={WIDTH},{height}", f"--force-device-scale-factor={scale}", html.resolve().as_uri()],
         check=True, capture_output=True, timeout=60,
     )
 
@@ -112,11 +138,26 @@ def test_report_renders_with_visible_plots(tmp_path: Path) -> None:
     assert _count(rows, "#b91c1c") > 250  # the FAILED banner
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_load_report_renders_capacity_and_time_plots(tmp_path: Path) -> None:
+    page = build_load_report(tmp_path)
+    png = tmp_path / "load.png"
+    screenshot(page, png, scale=0.5, height=LOAD_HEIGHT)
+    _, _, rows = decode_png(png.read_bytes())
+    # thin lines, sampled sparsely (about half of what a good rendering shows; none of them without these plots)
+    assert _count(rows, html.P50_COLOR) > 40  # the p50 lines: latency against load and over time
+    assert _count(rows, svg.PASS, tolerance=8) > 50  # passing levels, the capacity mark, goodput, users active
+    assert _count(rows, "#f59e0b", tolerance=8) > 2  # users starting / retrying set-up
+    assert _count(rows, svg.FAILURE, tolerance=8) > 8  # failing levels' dots and the SLO line
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/screenshot")
     target.mkdir(parents=True, exist_ok=True)
-    page = build_report(target)
+    pages = [build_report(target), build_load_report(target / "load")]
     if CHROMIUM is None:
-        sys.exit(f"wrote {page}; Chromium is not installed, no screenshot")
-    screenshot(page, target / "report.png")
-    print(f"wrote {page} and {target / 'report.png'}")
+        sys.exit(f"wrote {', '.join(map(str, pages))}; Chromium is not installed, no screenshot")
+    for page, height in zip(pages, (HEIGHT, LOAD_HEIGHT), strict=True):
+        screenshot(page, page.with_suffix(".png"), height=height)
+        print(f"wrote {page} and {page.with_suffix('.png')}")
