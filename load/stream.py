@@ -1,4 +1,5 @@
-"""Streamed CodeMie chat: time to first chunk, every gap between chunks, total time, chunk count.
+"""Streamed CodeMie chat: time to first chunk and to first answer text, every gap between chunks, total time, chunk
+count and rate.
 
 Per request (``rawhttp`` reads the socket as bytes arrive; ``apigate.clients.stream`` splits and checks chunks):
 
@@ -6,9 +7,14 @@ Per request (``rawhttp`` reads the socket as bytes arrive; ``apigate.clients.str
   receive timestamp of the packet that completed it (Linux ``SO_TIMESTAMPNS``, plain HTTP), so a busy load
   generator does not add its own scheduling delay; elsewhere (TLS, other systems) the moment the read returned.
   ``client.stream.read_lag`` is how long after arrival the first chunk was actually read (the generator's lag);
+* ``codemie.stream.ttft`` — request written → the first chunk carrying answer text (a non-empty thought message or
+  ``generated_chunk``, or the terminal ``generated``): what LLM benchmarks call time to first token. The first
+  chunk may be an empty thought that only announces the LLM run; either delta style counts;
 * ``codemie.stream.inter_chunk`` — the gap between each pair of consecutive chunks (the terminal one included);
 * ``codemie.stream.total`` — request written → the terminal ``last: true`` chunk;
-* ``codemie.stream.chunks`` — chunks in the answer (a count, not ms).
+* ``codemie.stream.chunks`` — chunks in the answer (a count, not ms);
+* ``codemie.stream.chunks_per_s`` — the stream's chunk rate: chunks after the first per second until the terminal one
+  (streams of two chunks or more).
 
 A stream that breaks its contract (bad Content-Type or framing, a sequence error, no terminal chunk, cut off)
 is a failure of ``codemie.stream`` with the reason. When the server is the embedded mock, its per-chunk stamps
@@ -28,7 +34,7 @@ from urllib.parse import urlsplit
 
 from locust import User, task
 
-from apigate.clients.stream import StreamDecoder, StreamValidator
+from apigate.clients.stream import StreamDecoder, StreamValidator, carries_text, chunks_per_second
 from apigate.errors import StreamViolation
 from common import RECORDING, TARGET, KeycloakTokens, auth_headers, fail, sample
 from rawhttp import Connection, ConnectionClosed, HTTPParseError
@@ -91,6 +97,8 @@ class CodemieStreamUser(User):
         stamps: list[Any] = []
         size = 0
         end_at = 0.0
+        end_count = 0  # chunks up to the terminal one
+        text_at = 0.0
         read_lag = 0.0
         try:
             decoder = StreamDecoder.for_content_type(resp.content_type)
@@ -103,8 +111,10 @@ class CodemieStreamUser(User):
                         read_lag = self.conn.read_lag
                     arrivals.append(now)
                     stamps.append(obj.get("x_apigate_mock"))
+                    if not text_at and carries_text(obj):
+                        text_at = now
                     if validator.ended and not end_at:
-                        end_at = now
+                        end_at, end_count = now, len(arrivals)
             decoder.close()
             validator.finish(decoder.offset)
         except StreamViolation as exc:
@@ -123,17 +133,24 @@ class CodemieStreamUser(User):
             self.conn.close()
             self._failed(f"connection error: {type(exc).__name__}", sent)
             return
-        self._record(sent, arrivals, end_at, stamps, size)
+        self._record(sent, arrivals, end_at, end_count, text_at, stamps, size)
         if self.conn.kernel_stamps:
             RECORDING.add_sample("client.stream.read_lag", read_lag * 1000.0)
 
-    def _record(self, sent: float, arrivals: list[float], end_at: float, stamps: list[Any], size: int) -> None:
+    def _record(self, sent: float, arrivals: list[float], end_at: float, end_count: int, text_at: float,
+                stamps: list[Any], size: int) -> None:
+        """One valid stream's samples (times: ``perf_counter`` seconds; ``end_count``: chunks up to the terminal)."""
         rec = RECORDING
         ttfc = (arrivals[0] - sent) * 1000.0
         total = (end_at - sent) * 1000.0
         sample("codemie.stream.ttfc", ttfc, sent)  # open model: from the intended send time too
+        if text_at:
+            sample("codemie.stream.ttft", (text_at - sent) * 1000.0, sent)
         sample("codemie.stream.total", total, sent)
         rec.add_sample("codemie.stream.chunks", float(len(arrivals)))
+        rate = chunks_per_second(arrivals[0], end_at, end_count)
+        if rate is not None:
+            rec.add_sample("codemie.stream.chunks_per_s", rate)
         prev = arrivals[0]
         for t in arrivals[1:]:
             rec.add_sample("codemie.stream.inter_chunk", (t - prev) * 1000.0)
@@ -158,3 +175,6 @@ class CodemieStreamUser(User):
              context={})
         fire(request_type="STREAM", name="codemie.stream.ttfc", response_time=ttfc, response_length=0,
              exception=None, context={})
+        if text_at:
+            fire(request_type="STREAM", name="codemie.stream.ttft", response_time=(text_at - sent) * 1000.0,
+                 response_length=0, exception=None, context={})

@@ -461,13 +461,14 @@ def _limit_verdicts(summary: Summary, thresholds: Thresholds) -> list[Verdict]:
         if value is None:
             out.append(Verdict("limit", limit.name, "skip", "not measured in this run", limit.metric))
             continue
+        unit = metric.unit if metric is not None else "ms"
         if _OPS[limit.op](value, limit.value):
-            out.append(Verdict("limit", limit.name, "pass", f"{_num(value)} ms", limit.metric))
+            out.append(Verdict("limit", limit.name, "pass", f"{_num(value)} {unit}", limit.metric))
             continue
         over = value - limit.value
         pct = f" ({_pct(over / limit.value * 100)})" if limit.value > 0 else ""
         out.append(Verdict("limit", limit.name, "fail",
-                           f"{_num(value)} ms: breaks the limit by {abs(over):.1f} ms{pct}", limit.metric))
+                           f"{_num(value)} {unit}: breaks the limit by {abs(over):.1f} {unit}{pct}", limit.metric))
     return out
 
 

@@ -39,12 +39,13 @@ METRICS: Final = (
     "codemie.chat",
     "basejump.chat",
     "codemie.stream.ttfc",
+    "codemie.stream.ttft",
     "codemie.stream.inter_chunk",
     "codemie.stream.total",
 )
 PERCENTILES: Final = (("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99))
 # metrics that are not durations
-UNITS: Final = {"codemie.stream.chunks": "chunks"}
+UNITS: Final = {"codemie.stream.chunks": "chunks", "codemie.stream.chunks_per_s": "chunks/s"}
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

@@ -25,6 +25,7 @@ from apigate.verdict import Severity
 
 __all__ = [
     "STATS",
+    "STREAM_METRICS",
     "ApiContract",
     "ContractFinding",
     "FailureReason",
@@ -38,6 +39,15 @@ __all__ = [
 
 # the statistics a metric carries in summary.json, in display order
 STATS: Final = ("count", "min", "mean", "p50", "p90", "p95", "p99", "max")
+# the streamed-answer figures the reports show together: metric -> what it measures
+STREAM_METRICS: Final = {
+    "codemie.stream.ttfc": "time to first chunk (of either kind)",
+    "codemie.stream.ttft": "time to first answer text (first token)",
+    "codemie.stream.inter_chunk": "gap between consecutive chunks",
+    "codemie.stream.chunks_per_s": "chunks per second of a stream",
+    "codemie.stream.total": "time to the whole answer",
+    "codemie.stream.chunks": "chunks per answer",
+}
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,11 @@ class Summary:
         if self.contract is None:
             return None
         return all(api.passed for api in self.contract.values())
+
+    def stream_metrics(self) -> list[tuple[str, MetricStats]]:
+        """The measured streamed-answer figures (:data:`STREAM_METRICS`), in that order: (what, statistics)."""
+        return [(what, self.metrics[name]) for name, what in STREAM_METRICS.items()
+                if name in self.metrics and self.metrics[name].count]
 
     def samples_of(self, metric: str) -> Sequence[float] | None:
         if self.samples is None:

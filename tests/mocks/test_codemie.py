@@ -84,11 +84,6 @@ def test_expiry_is_checked_on_cached_tokens(mock: ASGIClient, realm_key: RealmKe
     assert mock.get(f"{CODEMIE}/v1/user", headers=bearer(token)).status_code == 401
 
 
-def test_authentication_comes_before_validation(mock: ASGIClient) -> None:
-    r = mock.post(CHAT, content=b"{not json", headers={"Content-Type": "application/json"})
-    assert r.status_code == 401
-
-
 def test_client_credentials_tokens_work_too(mock: ASGIClient) -> None:
     r = mock.post(f"{DEMO.keycloak_prefix}/realms/{DEMO.realm}/protocol/openid-connect/token",
                   data={"grant_type": "client_credentials", "client_id": DEMO.confidential_client,
@@ -113,90 +108,7 @@ def test_another_users_conversation_is_403(mock: ASGIClient, token: str, realm_k
     assert_envelope(r.json())
 
 
-# ---- validation -----------------------------------------------------------------------------------------------
-
-INVALID_BODIES = [
-    ({"stream": 1}, "stream: Input should be a valid boolean"),
-    ({"stream": "true"}, "stream: Input should be a valid boolean"),
-    ({"top_k": None}, "top_k: Input should be a valid integer"),
-    ({"topK": "10"}, "topK: Input should be a valid integer"),
-    ({"top_k": True}, "top_k: Input should be a valid integer"),
-    ({"top_k": 1.5}, "top_k: Input should be a valid integer, got a number with a fractional part"),
-    ({"conversation_id": None}, "conversation_id: Input should be a valid string"),
-    ({"system_prompt": None}, "system_prompt: Input should be a valid string"),
-    ({"save_history": None}, "save_history: Input should be a valid boolean"),
-    ({"history": None}, "history: Input should be a valid list"),
-    ({"history": [{"role": "user", "message": "x"}]}, "history[0].role: Input should be 'User' or 'Assistant'"),
-    ({"history": [{"role": "User"}]}, "history[0].message: Field required"),
-    ({"file_names": [f"f{i}" for i in range(21)]},
-     "file_names: List should have at most 20 items after validation, not 21"),
-    ({"fileNames": [1]}, "fileNames[0]: Input should be a valid string"),
-    ({"text": 5}, "text: Input should be a valid string"),
-    ({"output_schema": "x"}, "output_schema: Input should be a valid dictionary"),
-    ({"tools_config": [{"name": "t"}]}, "tools_config[0]: Value error"),
-    ({"tools_config": [{"name": "t", "tool_creds": {}, "integration_id": "i"}]}, "tools_config[0]: Value error"),
-    ({"sub_assistants_versions": {"a": 0}}, "sub_assistants_versions.a: Input should be greater than or equal to 1"),
-]
-
-
-@pytest.mark.parametrize(("body", "message"), INVALID_BODIES, ids=[json.dumps(b)[:40] for b, _ in INVALID_BODIES])
-def test_invalid_bodies_are_422(mock: ASGIClient, token: str, body: dict[str, Any], message: str) -> None:
-    r = mock.post(CHAT, json=body, headers=bearer(token))
-    assert r.status_code == 422
-    assert_envelope(r.json(), validation=True)
-    assert r.json()["error"]["message"].startswith(message)
-    assert all({"type", "loc", "msg"} <= set(d) for d in r.json()["error"]["details"])
-
-
-@pytest.mark.parametrize(
-    "raw", [b"{not json", b"[1, 2]", b'"text"', b"", b'{"text": NaN}', b'{"top_k": Infinity}', b'{"text": "\\ud800"}']
-)
-def test_malformed_or_non_object_bodies_are_422(mock: ASGIClient, token: str, raw: bytes) -> None:
-    r = mock.post(CHAT, content=raw, headers={**bearer(token), "Content-Type": "application/json"})
-    assert r.status_code == 422
-    assert_envelope(r.json(), validation=True)
-
-
-VALID_BODIES = [
-    {},
-    {"text": None, "stream": None, "file_names": None, "background_task": None, "llm_model": None},
-    {"text": "hi", "llmModel": "gpt-4o", "stream": False},
-    {"conversation_id": "8c6b1c1e-0d8e-4a4b-9f7e-2d1f3c0b5a61", "text": "hi", "content_raw": "", "file_names": [],
-     "history": [], "stream": False, "propagate_headers": False, "top_k": 10, "system_prompt": "",
-     "background_task": False},
-    {"history": "a plain string history", "topK": 3, "systemPrompt": "be brief", "saveHistory": False},
-    {"history": [{"role": "User", "message": "a"}, {"role": "Assistant", "message": "b"}]},
-    {"file_names": [f"f{i}" for i in range(20)], "unknown_key": {"x": 1}},
-    {"tools_config": [{"name": "t", "tool_creds": {"k": "v"}}, {"name": "u", "integration_id": "i"}]},
-    {"version": 2, "metadata": {"k": "v"}, "top_k": 10.0},
-]
-
-
-@pytest.mark.parametrize("body", VALID_BODIES, ids=[json.dumps(b)[:40] for b in VALID_BODIES])
-def test_valid_bodies_are_answered(mock: ASGIClient, token: str, body: dict[str, Any]) -> None:
-    assert mock.post(CHAT, json=body, headers=bearer(token)).status_code == 200
-
-
-@pytest.mark.parametrize("query", ["include_tool_errors=maybe", "error_detail_level=verbose"])
-def test_bad_query_values_are_422(mock: ASGIClient, token: str, query: str) -> None:
-    r = mock.post(f"{CHAT}?{query}", json={}, headers=bearer(token))
-    assert r.status_code == 422
-    assert_envelope(r.json(), validation=True)
-
-
-def test_invalid_output_schema_is_a_domain_422(mock: ASGIClient, token: str) -> None:
-    r = mock.post(CHAT, json={"output_schema": {"type": "no-such-type"}}, headers=bearer(token))
-    assert r.status_code == 422
-    assert_envelope(r.json())
-    assert r.json()["error"]["message"] == "Wrong JSON schema for structured output"
-
-
-def test_output_schema_makes_generated_an_object(mock: ASGIClient, token: str) -> None:
-    schema = {"type": "object", "required": ["answer", "n"], "properties": {"answer": {"type": "string"},
-                                                                           "n": {"type": "integer"}}}
-    r = mock.post(CHAT, json={"text": "hi", "output_schema": schema}, headers=bearer(token))
-    assert r.status_code == 200 and r.json()["generated"] == {"answer": "example", "n": 0}
-
+# ---- validation: see test_codemie_chat.py ------------------------------------------------------------------
 
 def test_unknown_version_is_404(mock: ASGIClient, token: str) -> None:
     r = mock.post(CHAT, json={"version": 99}, headers=bearer(token))
@@ -238,9 +150,9 @@ def test_plain_answer_has_every_camel_case_key(mock: ASGIClient, token: str) -> 
     assert thought["author_name"] == "Codemie Thoughts" and thought["id"]
 
 
-def test_include_tool_errors_fills_tool_errors(mock: ASGIClient, token: str) -> None:
+def test_include_tool_errors_without_tool_errors_answers_null(mock: ASGIClient, token: str) -> None:
     r = mock.post(f"{CHAT}?include_tool_errors=true&error_detail_level=full", json={}, headers=bearer(token))
-    assert r.status_code == 200 and r.json()["toolErrors"] == []
+    assert r.status_code == 200 and r.json()["toolErrors"] is None  # as the real server: no tool, no errors
 
 
 def test_by_slug_answers_like_by_id(mock: ASGIClient, token: str) -> None:
@@ -267,16 +179,6 @@ def test_chat_latency_is_honoured(make_mock: Callable[..., ASGIClient]) -> None:
     r = mock.post(CHAT, json={}, headers=bearer(token))
     assert time.perf_counter() - started >= 0.06
     assert r.json()["timeElapsed"] >= 0.06
-
-
-def test_stream_in_process_sends_deltas_then_the_terminal_chunk(mock: ASGIClient, token: str) -> None:
-    r = mock.post(f"{CHAT}?include_tool_errors=true", json={"text": "hi", "stream": True}, headers=bearer(token))
-    assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
-    assert b"}\n{" not in r.content and b"}{" in r.content  # back to back, no newline
-    chunks = decode_ndjson(r.content)
-    assert [c["last"] for c in chunks] == [False] * 8 + [True, True]
-    assert chunks[8]["generated"] == "".join(c["generated_chunk"] for c in chunks[:8])
-    assert chunks[9]["generated"] is None and chunks[9]["tool_errors"] == []
 
 
 # ---- assistants, models, user, info -----------------------------------------------------------------------------
@@ -367,7 +269,7 @@ def test_break_chat_status_201(make_mock: Callable[..., ASGIClient]) -> None:
 def test_break_error_envelope(make_mock: Callable[..., ASGIClient]) -> None:
     mock, token = broken(make_mock, "codemie.error.envelope")
     assert set(mock.post(CHAT, json={}).json()) == {"detail"}
-    assert set(mock.post(CHAT, json={"stream": 1}, headers=bearer(token)).json()) == {"detail"}
+    assert set(mock.post(CHAT, json={"stream": 2}, headers=bearer(token)).json()) == {"detail"}
 
 
 def test_break_auth_not_enforced(make_mock: Callable[..., ASGIClient]) -> None:
@@ -400,9 +302,9 @@ def test_break_assistants_pagination(make_mock: Callable[..., ASGIClient]) -> No
 
 def test_break_validation_lax(make_mock: Callable[..., ASGIClient]) -> None:
     mock, token = broken(make_mock, "codemie.validation.lax")
-    for top_k in (None, "ten", 1.5):
+    for top_k in (None, "ten", 1.5, []):
         assert mock.post(CHAT, json={"top_k": top_k}, headers=bearer(token)).status_code == 200
-    assert mock.post(CHAT, json={"stream": 1}, headers=bearer(token)).status_code == 422
+    assert mock.post(CHAT, json={"stream": 2}, headers=bearer(token)).status_code == 422
 
 
 def _stream(make_mock: Callable[..., ASGIClient], name: str, **values: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -424,7 +326,7 @@ def test_break_stream_content_type(make_mock: Callable[..., ASGIClient]) -> None
 
 def test_break_stream_final_mismatch(make_mock: Callable[..., ASGIClient]) -> None:
     _, chunks = _stream(make_mock, "codemie.stream.final_mismatch")
-    assert chunks[-1]["generated"] != "".join(c["generated_chunk"] for c in chunks[:-1])
+    assert chunks[-1]["generated"] != "".join(c["thought"]["message"] for c in chunks[:-1])
 
 
 def test_break_stream_after_end(make_mock: Callable[..., ASGIClient]) -> None:

@@ -203,7 +203,7 @@ def test_by_slug_answers_like_by_id(mock: ASGIClient, token: str) -> None:
     by_slug = mock.get(f"{CODEMIE}/v1/assistants/slug/{DEMO.assistant_slug}", headers=bearer(token))
     assert by_slug.status_code == 200 and by_slug.json() == by_id
     assert by_id["system_prompt"] and by_id["user_abilities"] == ["read", "write", "delete"]
-    assert by_id["version_count"] == 2 and by_id["skills"] == []
+    assert by_id["version_count"] == 1 and by_id["skills"] == []  # the real demo: 1, yet "version": 1 is 404
 
 
 def test_by_slug_project_narrows_and_an_empty_project_is_ignored(mock: ASGIClient, token: str) -> None:

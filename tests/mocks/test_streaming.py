@@ -86,7 +86,7 @@ def test_first_chunk_arrives_before_the_last_is_sent(served: tuple[MockServer, b
     assert first_at - sent > FIRST_MS / 1000 * 0.95  # never early: the first chunk waited for its delay
     assert [c["x_apigate_mock"]["seq"] for c in chunks] == list(range(CHUNKS + 1))
     assert [c["last"] for c in chunks] == [False] * CHUNKS + [True]
-    assert chunks[-1]["generated"] == "".join(c["generated_chunk"] for c in chunks[:-1])
+    assert chunks[-1]["generated"] == "".join(c["thought"]["message"] for c in chunks[:-1])  # thought deltas
     assert chunks[-1]["generated_chunk"] == "" and isinstance(chunks[-1]["time_elapsed"], float)
     core = {"time_elapsed", "generated_chunk", "generated", "thought", "context", "last", "debug",
             "workflow_execution_id", "workflow_state", "execution_error", "success", "agent_error", "tool_errors",

@@ -49,10 +49,6 @@ STEPS = [
     "assistants.fixed_paths", "chat.plain", "chat.by_slug", "chat.structured", "chat.stream",
     "chat.stream.structured",
 ]
-PENDING = {
-    "chat.stream.structured": "the mock's streamed structured output (final 'generated' = the JSON text of the "
-                              "object) is the codemie-stream change (issue 15, first point), not on this branch",
-}
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -171,10 +167,7 @@ def test_every_step_ran(session: dict[str, dict[str, Any]]) -> None:
     assert list(session) == STEPS
 
 
-@pytest.mark.parametrize("step", [
-    pytest.param(step, marks=pytest.mark.xfail(strict=True, reason=PENDING[step])) if step in PENDING else step
-    for step in STEPS
-])
+@pytest.mark.parametrize("step", STEPS)
 def test_sdk_step(session: dict[str, dict[str, Any]], step: str) -> None:
     result = session.get(step)
     assert result is not None, f"{step} did not run"

@@ -29,7 +29,7 @@ BODILESS_STATUSES = {"204", "304"}
 COMPONENT_KINDS = ("schemas", "responses", "parameters", "requestBodies", "headers", "examples", "links")
 # Each service's error bodies: every 4xx/5xx response must use one of these components.
 ERROR_ENVELOPES = {
-    "codemie": {"ErrorEnvelope", "UnprocessableEnvelope", "SlugNotFoundEnvelope"},
+    "codemie": {"ErrorEnvelope", "UnprocessableEnvelope", "BadRequestEnvelope", "SlugNotFoundEnvelope"},
     "keycloak": {"OAuthError", "RealmNotFoundError", "EmptyBody", "BearerErrorBody"},
     "basejump": {"HTTPError", "UnprocessableError"},
 }
@@ -346,30 +346,48 @@ def _accepts(api: str, schema_name: str, instance: Any) -> bool:
     return schema_validator(_parsed(api), {"$ref": f"#/components/schemas/{schema_name}"}).is_valid(instance)
 
 
-CODEMIE_REQUEST_PROBES = [
+CODEMIE_REQUEST_PROBES = [  # what the real server was observed to accept (True) or refuse with 422 (False)
     ({}, True),
     ({"text": "hi", "llmModel": "gpt-4o", "stream": False}, True),
     ({"text": None, "stream": None, "llm_model": None, "file_names": None, "unknown_key": 1}, True),
     ({"history": "plain string history"}, True),
     ({"history": [{"role": "User", "message": "hi"}, {"role": "Assistant", "message": "hello"}]}, True),
+    ({"history": [{"role": "User"}, {"role": "Assistant", "message": None}]}, True),
     ({"history": [{"role": "user", "message": "hi"}]}, False),
-    ({"stream": 0}, False),
-    ({"stream": "true"}, False),
-    ({"top_k": "10"}, False),
+    ({"stream": 0}, True),
+    ({"stream": "false"}, True),
+    ({"stream": "no"}, True),
+    ({"stream": 2}, False),
+    ({"stream": "maybe"}, False),
+    ({"top_k": "10"}, True),
+    ({"top_k": 10.0}, True),
+    ({"top_k": True}, True),
+    ({"top_k": 10.5}, False),
+    ({"top_k": "ten"}, False),
     ({"top_k": None}, False),
-    ({"topK": None}, False),
+    ({"text": 5}, False),
     ({"conversation_id": None}, False),
-    ({"conversationId": None}, False),
+    ({"conversation_id": 5}, False),
     ({"system_prompt": None}, False),
     ({"save_history": None}, False),
     ({"history": None}, False),
     ({"file_names": ["f"] * 20}, True),
     ({"file_names": ["f"] * 21}, False),
+    ({"file_name": "a", "file_names": []}, False),
     ({"tools_config": [{"name": "jira", "integration_id": "abc"}]}, True),
     ({"tools_config": [{"name": "jira", "tool_creds": {"token": "x"}}]}, True),
+    ({"tools_config": [{"name": "jira", "tool_creds": {}, "integration_id": "abc"}]}, True),  # {} counts as missing
     ({"tools_config": [{"name": "jira"}]}, False),
-    ({"tools_config": [{"name": "jira", "integration_id": "abc", "tool_creds": {}}]}, False),
+    ({"tools_config": [{"name": "jira", "tool_creds": {}}]}, False),
+    ({"tools_config": [{"name": "jira", "integration_id": "abc", "tool_creds": {"token": "x"}}]}, False),
     ({"sub_assistants_versions": {"a": 0}}, False),
+    ({"sub_assistants_versions": {"a": 2, "b": "3"}}, True),
+    ({"output_schema": {}}, True),
+    ({"output_schema": {"type": "object", "properties": {"a": {"type": "string"}}}}, True),
+    ({"output_schema": {"type": 5}}, False),
+    ({"interactive_response": {"request_id": "r", "kind": "choice", "payload": {}}}, True),
+    ({"interactive_response": 5}, False),
+    ({"interactive_response": {}}, False),
 ]
 
 
@@ -380,12 +398,19 @@ def test_codemie_request_body_is_as_strict_as_the_server(body: dict[str, Any], v
 
 CHUNK = {"generated_chunk": "Hel", "generated": None, "thought": None, "last": False, "time_elapsed": None}
 THOUGHT = {"id": "t1", "message": "x", "in_progress": True, "children": [{"id": "t2", "children": []}]}
+THOUGHT_PIECE = {**CHUNK, "generated_chunk": None, "success": None,
+                 "thought": {"id": "t1", "parent_id": None, "metadata": {}, "in_progress": True, "input_text": "",
+                             "message": "Hello ", "author_type": "Tool", "author_name": "Codemie Thoughts",
+                             "output_format": "text", "error": False, "interrupted": False, "aborted": False,
+                             "children": []}}
 CHAT_RESPONSE = {"generated": "hi", "timeElapsed": 2.28, "tokensUsed": None, "thoughts": [THOUGHT], "taskId": None,
                  "success": True, "agentError": None, "toolErrors": None}
 CODEMIE_RESPONSE_PROBES = [
     ("StreamChunk", CHUNK, True),
     ("StreamChunk", {**CHUNK, "x_apigate_mock": {"seq": 0}, "a2ui": None, "execution_error": None}, True),
     ("StreamChunk", {**CHUNK, "thought": THOUGHT, "generated_chunk": ""}, True),
+    ("StreamChunk", THOUGHT_PIECE, True),
+    ("StreamChunk", {**CHUNK, "last": True, "generated": {"answer": 1}}, False),  # a structured answer is JSON text
     ("StreamChunk", {**CHUNK, "last": True, "generated": "Hello", "generated_chunk": "", "time_elapsed": 0.4}, True),
     ("StreamChunk", {key: value for key, value in CHUNK.items() if key != "last"}, False),
     ("StreamChunk", {**CHUNK, "thought": {"message": "no id"}}, False),

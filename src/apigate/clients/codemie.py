@@ -6,7 +6,13 @@ and retries once. Asking an assistant is not idempotent, so it is never retried 
 unless ``retry_unsafe=True`` (requests that never reached the server are always retried).
 
 Streamed answers (:meth:`CodemieClient.stream`) come as a :class:`~apigate.clients.stream.ChunkStream`: validated
-chunks with their arrival times, whichever framing the server chose (``application/x-ndjson`` or SSE).
+chunks with their arrival times, whichever framing the server chose (``application/x-ndjson`` or SSE) and whichever
+delta style it streams (thought messages, what the real server's default agent sends, or ``generated_chunk``).
+
+The request follows the real server's request model: every field has a snake_case and a camelCase spelling (when a
+body holds both, the server reads the camelCase one), history items may omit ``message``; ``output_schema`` asks for
+a structured answer (non-streamed: ``generated`` is the object; streamed: the final chunk's ``generated`` is its JSON
+text, :attr:`~apigate.clients.stream.StreamResult.structured` parses it).
 """
 
 from __future__ import annotations
@@ -25,14 +31,13 @@ import httpx
 from apigate.clients._auth import TokenProvider, authed
 from apigate.clients._http import HttpSession, RetryPolicy, Timeouts, read_json, safe_url, transport_error
 from apigate.clients.keycloak import Grant, KeycloakAuth
-from apigate.clients.models import Assistant, AssistantAnswer, AssistantPage, LLMModel, User
+from apigate.clients.models import Assistant, AssistantAnswer, AssistantPage, HistoryItem, LLMModel, User
 from apigate.clients.stream import ChunkStream
 from apigate.config import Target
 
 __all__ = ["CodemieClient", "ErrorDetailLevel", "HistoryItem"]
 
 ErrorDetailLevel = Literal["minimal", "standard", "full"]
-HistoryItem = Mapping[str, str]  # {"role": "User" | "Assistant", "message": "..."}
 STREAM_ACCEPT = "application/x-ndjson, text/event-stream;q=0.9, application/json;q=0.5"
 
 
@@ -135,6 +140,10 @@ class CodemieClient:
         return body
 
     @staticmethod
+    def _with_schema(extra: Mapping[str, Any] | None, output_schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        return extra if output_schema is None else {**(extra or {}), "output_schema": dict(output_schema)}
+
+    @staticmethod
     def _ask_params(include_tool_errors: bool, error_detail_level: ErrorDetailLevel | None) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if include_tool_errors:
@@ -155,12 +164,15 @@ class CodemieClient:
         include_tool_errors: bool = False,
         error_detail_level: ErrorDetailLevel | None = None,
         extra: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
         retry_unsafe: bool = False,
     ) -> AssistantAnswer:
-        """``POST /v1/assistants/{id}/model`` (not streamed). ``extra``: more body fields, sent as given."""
+        """``POST /v1/assistants/{id}/model`` (not streamed). ``extra``: more body fields, sent as given;
+        ``output_schema``: a JSON schema for a structured answer (``generated`` is then the object)."""
         return self._ask(
             f"/v1/assistants/{quote(assistant_id, safe='')}/model",
-            text, history, conversation_id, llm_model, include_tool_errors, error_detail_level, extra, retry_unsafe, {},
+            text, history, conversation_id, llm_model, include_tool_errors, error_detail_level,
+            self._with_schema(extra, output_schema), retry_unsafe, {},
         )
 
     def ask_slug(
@@ -175,13 +187,14 @@ class CodemieClient:
         include_tool_errors: bool = False,
         error_detail_level: ErrorDetailLevel | None = None,
         extra: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
         retry_unsafe: bool = False,
     ) -> AssistantAnswer:
         """``POST /v1/assistants/slug/{slug}/model`` (not streamed)."""
         return self._ask(
             f"/v1/assistants/slug/{quote(slug, safe='')}/model",
-            text, history, conversation_id, llm_model, include_tool_errors, error_detail_level, extra, retry_unsafe,
-            {"project": project},
+            text, history, conversation_id, llm_model, include_tool_errors, error_detail_level,
+            self._with_schema(extra, output_schema), retry_unsafe, {"project": project},
         )
 
     def _ask(
@@ -215,6 +228,7 @@ class CodemieClient:
         include_tool_errors: bool = False,
         error_detail_level: ErrorDetailLevel | None = None,
         extra: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
         retry_unsafe: bool = False,
         check_generated: bool = True,
     ) -> AbstractContextManager[ChunkStream]:
@@ -222,10 +236,12 @@ class CodemieClient:
 
         ``with client.stream(aid, "hi") as chunks: for chunk in chunks: ...`` then ``chunks.result()``.
         Errors before the stream starts raise their :class:`~apigate.errors.HTTPError` on entering the block.
+        With ``output_schema`` the final ``generated`` is the structured answer's JSON text (``result().structured``).
         """
         return self._stream(
             f"/v1/assistants/{quote(assistant_id, safe='')}/model", {}, text, history, conversation_id, llm_model,
-            include_tool_errors, error_detail_level, extra, retry_unsafe, check_generated,
+            include_tool_errors, error_detail_level, self._with_schema(extra, output_schema), retry_unsafe,
+            check_generated,
         )
 
     def stream_slug(
@@ -240,13 +256,15 @@ class CodemieClient:
         include_tool_errors: bool = False,
         error_detail_level: ErrorDetailLevel | None = None,
         extra: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
         retry_unsafe: bool = False,
         check_generated: bool = True,
     ) -> AbstractContextManager[ChunkStream]:
         """``POST /v1/assistants/slug/{slug}/model`` with ``stream: true`` (see :meth:`stream`)."""
         return self._stream(
             f"/v1/assistants/slug/{quote(slug, safe='')}/model", {"project": project}, text, history,
-            conversation_id, llm_model, include_tool_errors, error_detail_level, extra, retry_unsafe, check_generated,
+            conversation_id, llm_model, include_tool_errors, error_detail_level,
+            self._with_schema(extra, output_schema), retry_unsafe, check_generated,
         )
 
     @contextlib.contextmanager
@@ -286,6 +304,7 @@ class CodemieClient:
                 sent_at=sent_at[0],
                 include_tool_errors=include_tool_errors,
                 check_generated=check_generated,
+                structured=asks_structured(body),
             )
 
     # -- neighbours ------------------------------------------------------------------------------------------------
@@ -344,6 +363,13 @@ class CodemieClient:
         """``GET /v1/info`` (no authentication)."""
         data = read_json(self.http.request("GET", "/v1/info"))
         return data if isinstance(data, dict) else {"value": data}
+
+
+def asks_structured(body: Mapping[str, Any]) -> bool:
+    """Whether the server reads a structured-output ask from ``body``: a non-empty ``output_schema`` object, the
+    camelCase ``outputSchema`` winning when both are sent (an empty schema is ignored by the server)."""
+    schema = body["outputSchema"] if "outputSchema" in body else body.get("output_schema")
+    return isinstance(schema, Mapping) and bool(schema)
 
 
 def _reads(response: httpx.Response) -> Iterator[bytes]:

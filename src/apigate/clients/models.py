@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from apigate.errors import ContractViolation
 from apigate.redact import Secret
@@ -24,6 +24,7 @@ __all__ = [
     "Chat",
     "ConnectionTeams",
     "DatabaseConnection",
+    "HistoryItem",
     "LLMModel",
     "Message",
     "Project",
@@ -124,6 +125,15 @@ class TokenSet:
 
 
 # -- CodeMie ---------------------------------------------------------------------------------------------------
+
+
+class HistoryItem(TypedDict):
+    """One prior turn of a chat request, as the server reads it: ``role`` is case-sensitive; ``message`` may be
+    left out or null (the server reads ``""``)."""
+
+    role: Literal["User", "Assistant"]
+    message: NotRequired[str | None]
+
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,26 @@ Each decoded object comes with its *end offset*: the body offset just past its l
 brace; SSE: the first character of the line end that dispatched the event). Malformed input raises
 :class:`~apigate.errors.StreamViolation` naming the byte offset — never another exception.
 
-:class:`StreamValidator` checks the sequence: exactly one terminal ``last: true`` chunk ends the answer (with
-``include_tool_errors`` one more ``last: true`` chunk whose ``generated`` is null may follow), nothing after the end,
-and the final ``generated`` (when a string, and the final chunk reports no error) equals the concatenated
-``generated_chunk`` deltas.
+:class:`StreamValidator` checks the sequence, whichever of CodeMie's two delta styles the server uses:
+
+* ``generated_chunk`` deltas (e.g. chain agents): progress chunks carry the next piece of text in ``generated_chunk``;
+* thought deltas (the default agent, what the real server sends for a plain ask): ``generated_chunk`` is null and
+  each progress chunk carries a ``thought`` whose ``message`` is the next piece (one thought ``id`` across the
+  pieces of one LLM run; tool calls add thoughts with other ids).
+
+Rules of both styles: every chunk is an object, ``last`` is a boolean or null, exactly one terminal ``last: true``
+chunk ends the answer and nothing follows it (with ``include_tool_errors`` one more ``last: true`` chunk whose
+``generated`` is null is tolerated: the backend's code has one, the observed server never sends it). The final
+``generated`` — when it is a string, the final chunk reports no error and some piece carried text (a model that
+streams no token sends only the final text) — must equal the streamed text:
+
+* ``generated_chunk`` streams: the concatenated deltas;
+* thought streams: the concatenated thought messages, but only where the facts say they are the answer — every
+  thought of the stream is one and the same thought (one LLM run, no tool), at least one piece carried text, and
+  the ask had no ``output_schema`` (then ``generated`` is the JSON text of the structured answer instead).
+
+The backend escapes ``}{`` as ``}_{`` inside each streamed piece (so that its web UI can split objects); a streamed
+text that matches the final one once that escape is undone is equal.
 """
 
 from __future__ import annotations
@@ -42,6 +58,9 @@ __all__ = [
     "StreamDecoder",
     "StreamResult",
     "StreamValidator",
+    "carries_text",
+    "chunk_text",
+    "chunks_per_second",
     "media_type",
 ]
 
@@ -57,6 +76,31 @@ _SKIP: Final = re.compile(rb'(?:[^{}"]++|"(?:[^"\\]++|\\.)*+")*+', re.DOTALL)
 _INSIDE: Final = re.compile(rb'["\\]')  # what matters inside a string
 _EOL: Final = re.compile(rb"[\r\n]")
 _DECODE_ERRORS: Final = (ValueError, RecursionError)  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+
+
+def chunk_text(obj: dict[str, Any]) -> str:
+    """The piece of answer text a progress chunk adds: its ``generated_chunk``, else its thought's ``message``."""
+    delta = obj.get("generated_chunk")
+    if isinstance(delta, str) and delta:
+        return delta
+    thought = obj.get("thought")
+    if isinstance(thought, dict):
+        message = thought.get("message")
+        if isinstance(message, str):
+            return message
+    return ""
+
+
+def carries_text(obj: dict[str, Any]) -> bool:
+    """Whether a chunk carries answer text: a non-empty delta or thought message, or a terminal ``generated``.
+
+    The first such chunk is what LLM benchmarks call the first token (time to first answer text, TTFT); the first
+    chunk of any kind may be an empty thought that only announces the LLM run (time to first chunk, TTFC).
+    """
+    if chunk_text(obj):
+        return True
+    generated = obj.get("generated")
+    return obj.get("last") is True and isinstance(generated, str | dict) and bool(generated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +120,17 @@ class Chunk:
         """The ``generated_chunk`` text delta ("" when absent or not a string)."""
         value = self.data.get("generated_chunk")
         return value if isinstance(value, str) else ""
+
+    @property
+    def thought(self) -> dict[str, Any] | None:
+        """The thought update this chunk carries (the default agent streams its answer this way), if any."""
+        value = self.data.get("thought")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def text(self) -> str:
+        """The piece of answer text this chunk adds, in either delta style (see :func:`chunk_text`)."""
+        return chunk_text(self.data)
 
 
 def media_type(content_type: str | None) -> str:
@@ -349,24 +404,39 @@ class SseDecoder(StreamDecoder):
 
 
 class StreamValidator:
-    """Checks a CodeMie chunk sequence. Feed every object with :meth:`add`, then call :meth:`finish`."""
+    """Checks a CodeMie chunk sequence. Feed every object with :meth:`add`, then call :meth:`finish`.
 
-    def __init__(self, *, include_tool_errors: bool = False, check_generated: bool = True) -> None:
+    ``structured``: the ask carried an ``output_schema`` (the final ``generated`` is then the JSON text of the
+    structured answer, not the streamed thought text). ``check_generated=False`` skips the final-text rule.
+    """
+
+    def __init__(self, *, include_tool_errors: bool = False, check_generated: bool = True,
+                 structured: bool = False) -> None:
         self.include_tool_errors = include_tool_errors
         self.check_generated = check_generated
+        self.structured = structured
         self.count = 0
         self.final: dict[str, Any] | None = None
         self.extra_final: dict[str, Any] | None = None
         self._deltas: list[str] = []
+        self._thoughts: list[str] = []
+        self._thought_ids: set[Any] = set()
 
     @property
     def ended(self) -> bool:
         return self.final is not None
 
     @property
+    def style(self) -> str:
+        """``generated_chunk`` or ``thought``: how the answer text was streamed ("" when no piece carried text)."""
+        if any(self._deltas):
+            return "generated_chunk"
+        return "thought" if any(self._thoughts) else ""
+
+    @property
     def text(self) -> str:
-        """The concatenated ``generated_chunk`` deltas so far."""
-        return "".join(self._deltas)
+        """The streamed answer text so far: the ``generated_chunk`` deltas, or the thought messages."""
+        return "".join(self._thoughts if self.style == "thought" else self._deltas)
 
     def add(self, obj: dict[str, Any], offset: int = 0) -> None:
         self.count += 1
@@ -392,19 +462,35 @@ class StreamValidator:
         delta = obj.get("generated_chunk")
         if isinstance(delta, str):
             self._deltas.append(delta)
+        thought = obj.get("thought")
+        if isinstance(thought, dict):
+            message = thought.get("message")
+            self._thought_ids.add(_hashable(thought.get("id")))
+            if isinstance(message, str):
+                self._thoughts.append(message)
 
     def _check_final(self, obj: dict[str, Any], offset: int) -> None:
         if not self.check_generated:
             return
         generated = obj.get("generated")
         failed = obj.get("execution_error") or obj.get("agent_error") or obj.get("success") is False
-        if isinstance(generated, str) and not failed and generated != self.text:
-            raise StreamViolation(
-                "final 'generated' differs from the concatenated generated_chunk deltas",
-                offset=offset,
-                expected=_clip(self.text),
-                actual=_clip(generated),
-            )
+        if not isinstance(generated, str) or failed:
+            return
+        style = self.style
+        if not style:
+            return  # no piece carried text (e.g. a model that does not stream tokens): nothing to compare
+        if style == "thought" and (self.structured or len(self._thought_ids) != 1):
+            return  # tool thoughts or a structured answer: the thought text is not the answer
+        streamed = self.text
+        if _same_text(streamed, generated):
+            return
+        what = "thought messages" if style == "thought" else "generated_chunk deltas"
+        raise StreamViolation(
+            f"final 'generated' differs from the concatenated {what}",
+            offset=offset,
+            expected=_clip(streamed),
+            actual=_clip(generated),
+        )
 
     def finish(self, offset: int = 0) -> dict[str, Any]:
         """The terminal chunk; :class:`StreamViolation` when the stream had none."""
@@ -418,6 +504,22 @@ class StreamValidator:
         return self.final
 
 
+def _same_text(streamed: str, generated: str) -> bool:
+    """Equal, or equal once the backend's per-piece ``}{`` → ``}_{`` escape is undone."""
+    return streamed == generated or ("}_{" in streamed and streamed.replace("}_{", "}{") == generated)
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def chunks_per_second(first_at: float, end_at: float, chunks: int) -> float | None:
+    """A stream's chunk rate: the chunks after the first, per second between the first and the terminal chunk's
+    arrival (None with fewer than two chunks or no time between them)."""
+    span = end_at - first_at
+    return (chunks - 1) / span if chunks > 1 and span > 0 else None
+
+
 @dataclass(frozen=True)
 class StreamResult:
     """A complete, valid streamed answer. Times are ``time.perf_counter()`` seconds."""
@@ -427,10 +529,25 @@ class StreamResult:
     sent_at: float
     size: int  # body bytes
     extra_final: dict[str, Any] | None = None  # include_tool_errors: the second last:true chunk
+    text: str = ""  # the streamed answer text (generated_chunk deltas or thought messages)
+    style: str = ""  # "generated_chunk", "thought", or "" when no piece carried text
 
     @property
     def generated(self) -> Any:
         return self.final.get("generated")
+
+    @property
+    def structured(self) -> Any:
+        """The structured answer of an ask with ``output_schema``: the final ``generated`` parsed from its JSON text
+        (as the real server streams it); :class:`StreamViolation` when it is not JSON."""
+        generated = self.generated
+        if not isinstance(generated, str):
+            return generated
+        try:
+            return json.loads(generated)
+        except ValueError:
+            raise StreamViolation("final 'generated' is not the JSON text of a structured answer",
+                                  offset=self.size, expected="JSON text", actual=_clip(generated)) from None
 
     @property
     def ttfc(self) -> float:
@@ -438,10 +555,15 @@ class StreamResult:
         return self.chunks[0].arrived_at - self.sent_at
 
     @property
+    def ttft(self) -> float | None:
+        """Request sent -> first chunk carrying answer text (:func:`carries_text`); None when none did."""
+        first = next((c for c in self.chunks if carries_text(c.data)), None)
+        return first.arrived_at - self.sent_at if first is not None else None
+
+    @property
     def total(self) -> float:
         """Request sent -> terminal chunk parsed."""
-        end = next(c for c in self.chunks if c.last)
-        return end.arrived_at - self.sent_at
+        return self._end.arrived_at - self.sent_at
 
     @property
     def inter_chunk(self) -> tuple[float, ...]:
@@ -449,11 +571,21 @@ class StreamResult:
         end = next(i for i, c in enumerate(self.chunks) if c.last)
         return tuple(b.arrived_at - a.arrived_at for a, b in zip(self.chunks[:end], self.chunks[1 : end + 1], strict=True))
 
+    @property
+    def chunks_per_second(self) -> float | None:
+        """Chunks per second up to the terminal chunk (see :func:`chunks_per_second`)."""
+        end = self._end
+        return chunks_per_second(self.chunks[0].arrived_at, end.arrived_at, self.chunks.index(end) + 1)
+
+    @property
+    def _end(self) -> Chunk:
+        return next(c for c in self.chunks if c.last)
+
 
 class ChunkStream:
     """Iterator of validated :class:`Chunk` objects read from ``reads`` (the body, in arrival-sized pieces).
 
-    ``sent_at`` is when the request was sent. Iterating reads to the end of the body: after the terminal chunk it
+    ``sent_at`` is when the request was sent; ``structured``: the ask carried an ``output_schema``. Iterating reads to the end of the body: after the terminal chunk it
     still checks that nothing follows. Raises :class:`StreamViolation` (framing or sequence, including a body that
     ends cleanly without a terminal chunk) or :class:`StreamCutOffError` (the connection was lost before the
     terminal chunk); ``reads`` is expected to raise apigate transport errors, not httpx ones.
@@ -467,10 +599,12 @@ class ChunkStream:
         sent_at: float,
         include_tool_errors: bool = False,
         check_generated: bool = True,
+        structured: bool = False,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.decoder = StreamDecoder.for_content_type(content_type)
-        self.validator = StreamValidator(include_tool_errors=include_tool_errors, check_generated=check_generated)
+        self.validator = StreamValidator(include_tool_errors=include_tool_errors, check_generated=check_generated,
+                                         structured=structured)
         self.content_type = content_type
         self.sent_at = sent_at
         self.chunks: list[Chunk] = []
@@ -542,6 +676,8 @@ class ChunkStream:
             sent_at=self.sent_at,
             size=self.decoder.offset,
             extra_final=self.validator.extra_final,
+            text=self.validator.text,
+            style=self.validator.style,
         )
 
 

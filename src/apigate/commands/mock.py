@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from apigate.mocks.settings import BREAKS, MockSettings
+from apigate.mocks.settings import BREAK_GROUPS, BREAKS, MockSettings
 
 HELP = "serve the embedded Keycloak, CodeMie and Basejump mocks (demo credentials printed at start)"
 
@@ -51,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from apigate.errors import UsageError
 
     if args.list_breaks:
-        width = max(map(len, BREAKS))
+        width = max(map(len, [*BREAKS, *BREAK_GROUPS]))
         for name, description in BREAKS.items():
             print(f"{name:<{width}}  {description}")
+        for name, members in BREAK_GROUPS.items():
+            print(f"{name:<{width}}  group: {', '.join(members)}")
         return 0
     if not 0 <= args.port <= 65535 - (2 if args.split_ports else 0):
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")

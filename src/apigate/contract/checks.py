@@ -4,10 +4,11 @@
   and path) carries the service's documented body (:mod:`apigate.contract.envelopes`). Statuses the contract does
   not document there (a framework's 405 for an undeclared method, a proxy's 413) are status_code_conformance's
   business, not this check's.
-* ``apigate_stream`` — on an operation whose contract documents a streamed answer: a request with
-  ``"stream": true`` answered 200 must be a valid stream (documented Content-Type, every chunk parses and matches
-  the contract's chunk schema, exactly one terminal chunk, final text = concatenated deltas, nothing after the
-  end); a request without it must be answered with plain JSON.
+* ``apigate_stream`` — on an operation whose contract documents a streamed answer: a request whose ``stream`` the
+  server reads as true (lax, as pydantic: ``true``, ``1``, ``"yes"``, ...) answered 200 must be a valid stream
+  (documented Content-Type, every chunk parses and matches the contract's chunk schema, exactly one terminal chunk,
+  final text = the streamed text in either delta style, nothing after the end); any other request must be answered
+  with plain JSON.
 * ``apigate_remember`` — not a check of the API: remembers one successful authenticated request per operation for
   the auth probes (:mod:`apigate.contract.auth_probes`).
 
@@ -22,6 +23,7 @@ from typing import Any
 
 import schemathesis
 
+from apigate.clients.codemie import asks_structured
 from apigate.contract.envelopes import check_error_body
 from apigate.contract.state import RecordedRequest, active_state, route_missed
 from apigate.errors import ContractViolation
@@ -29,13 +31,23 @@ from apigate.errors import ContractViolation
 __all__ = ["apigate_error_envelope", "apigate_remember", "apigate_stream"]
 
 
+_TRUE_WORDS = frozenset({"1", "t", "true", "y", "yes", "on"})
+
+
 def _streamed(case: Any) -> bool:
+    """Whether the server streams its answer to ``case``: ``stream`` read as pydantic's lax boolean reads it."""
     body = case.body
-    return isinstance(body, dict) and body.get("stream") is True
+    value = body.get("stream") if isinstance(body, dict) else None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value == 1
+    return isinstance(value, str) and value.isascii() and value.lower() in _TRUE_WORDS
 
 
 def _flag(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
+    """A query boolean as the server reads it (lax words)."""
+    return value is True or (isinstance(value, str) and value.isascii() and value.lower() in _TRUE_WORDS)
 
 
 def _label(case: Any) -> str:
@@ -79,7 +91,8 @@ def apigate_stream(ctx: Any, response: Any, case: Any) -> bool | None:
     content_type = _content_type(response)
     if _streamed(case):
         include_tool_errors = _flag((case.query or {}).get("include_tool_errors"))
-        rules.check_body(content_type, response.content or b"", include_tool_errors=include_tool_errors)
+        rules.check_body(content_type, response.content or b"", include_tool_errors=include_tool_errors,
+                         structured=asks_structured(case.body))
     else:
         kind = (content_type or "").split(";", 1)[0].strip().lower()
         if kind in rules.media_types:

@@ -168,22 +168,28 @@ def _sendable(context: Any, case: Any) -> bool:
 
 
 # Body fields whose contract documents a meaning JSON Schema cannot state: their value must itself be a valid JSON
-# Schema (CodeMie's structured-output schema; an invalid one is documented to answer 422). Positive cases must be
-# valid per the contract, so generated positive cases holding an invalid schema there are dropped.
+# Schema (CodeMie's structured-output schema, checked by the server as Draft 7 whatever its ``$schema``; an invalid
+# one is documented to answer 422). Positive cases must be valid per the contract, so generated positive cases
+# holding an invalid schema there are dropped.
 _SCHEMA_VALUED_FIELDS: Final = ("output_schema", "outputSchema")
+# Body fields that are only valid in a context a generated case cannot have: CodeMie's answer to an interactive
+# request of an earlier chunk (any other one is a documented 422 "Unknown interactive request_id").
+_CONTEXT_BOUND_FIELDS: Final = ("interactive_response", "interactiveResponse")
 
 
 def _semantically_valid(context: Any, case: Any) -> bool:
     meta = getattr(case, "meta", None)
     if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return True
-    from jsonschema import exceptions, validators
+    from jsonschema import Draft7Validator, exceptions
 
+    if any(case.body.get(name) is not None for name in _CONTEXT_BOUND_FIELDS):
+        return False
     for name in _SCHEMA_VALUED_FIELDS:
         value = case.body.get(name)
         if isinstance(value, dict):
             try:
-                validators.validator_for(value).check_schema(value)
+                Draft7Validator.check_schema(value)
             except (exceptions.SchemaError, exceptions.UnknownType, RecursionError, TypeError, ValueError):
                 return False
     return True

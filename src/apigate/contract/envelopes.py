@@ -3,7 +3,8 @@
 * CodeMie: ``{"error": {"message": str, "details": any, "help": str | null}}`` — all three keys, except that request
   validation 422s may omit ``help``. FastAPI's own ``{"detail": "Not Found"}`` / ``{"detail": "Method Not
   Allowed"}`` are what the framework answers for a path no route matches and for a wrong method: accepted for 405,
-  and for 404 only when the request's path could not have matched the operation's route (``route_missed``).
+  and for 404 only when the request's path could not have matched the operation's route (``route_missed``); and
+  ``{"detail": "There was an error parsing the body"}`` is its 400 for a JSON body whose bytes are not text.
 * Keycloak: ``{"error": str, "error_description": str}``; an unknown realm (``{"error": "Realm does not exist"}``)
   and its JAX-RS routing answers (``{"error": "HTTP 404 Not Found"}``, ``"HTTP 405 Method Not Allowed"``) carry no
   description. A bearer-protected endpoint (userinfo) refuses a token as RFC 6750 §3 says: 401/403 with a
@@ -22,6 +23,7 @@ from apigate.errors import ContractViolation
 __all__ = ["check_error_body", "parse_json"]
 
 _FASTAPI_ROUTING = {404: "Not Found", 405: "Method Not Allowed"}
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"  # 400, before CodeMie's own handlers run
 
 
 def parse_json(body: bytes | str) -> Any:
@@ -34,6 +36,8 @@ def parse_json(body: bytes | str) -> Any:
 
 
 def _codemie(status: int, body: Any, *, route_missed: bool) -> None:
+    if status == 400 and body == {"detail": _FASTAPI_BODY_ERROR}:
+        return
     if isinstance(body, dict) and set(body) == {"detail"} and body["detail"] == _FASTAPI_ROUTING.get(status):
         if status == 405 or route_missed:
             return

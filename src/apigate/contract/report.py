@@ -9,6 +9,7 @@ entry is a failing one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree
@@ -203,7 +204,28 @@ def render_junit(result: ContractResult) -> str:
     ElementTree.indent(root)
     # every text and attribute value was redacted as data above; redacting the serialised XML could run across
     # markup (an escaped quote inside a value is indistinguishable from the attribute's end)
-    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return ElementTree.tostring(_xml_safe(root), encoding="unicode", xml_declaration=True) + "\n"
+
+
+# characters XML 1.0 does not allow (a failure's text may quote a generated body holding them, e.g. a form feed)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(root: ElementTree.Element) -> ElementTree.Element:
+    """``root`` with every character XML cannot hold, in texts and attribute values, written as Python writes it
+    in a string literal (``\\x0c``, ``\\ud800``)."""
+
+    def clean(text: str) -> str:
+        return _NOT_XML.sub(lambda m: repr(m.group())[1:-1], text)
+
+    for element in root.iter():
+        if element.text:
+            element.text = clean(element.text)
+        if element.tail:
+            element.tail = clean(element.tail)
+        for name, value in element.attrib.items():
+            element.set(name, clean(value))
+    return root
 
 
 def summary_document(result: ContractResult) -> dict[str, object]:

@@ -1,5 +1,6 @@
 """The streamed-chat contract: documented Content-Type, every chunk parses and matches the chunk schema taken from
-the contract, exactly one terminal chunk, final text = the deltas' concatenation, nothing after the end.
+the contract, exactly one terminal chunk, nothing after the end, final text = the streamed text (in either delta
+style: ``generated_chunk`` deltas, or the default agent's thought messages as far as the facts support it).
 
 Framing and sequence rules are the clients' (:mod:`apigate.clients.stream`); what this module adds is the contract's
 side: which media types are documented for the streamed answer and the JSON schema each chunk must match.
@@ -53,10 +54,12 @@ class StreamCheck:
             raise StreamViolation(f"chunk #{seq} does not match the chunk schema: {errors[0]}", offset=offset,
                                   expected="StreamChunk", actual=_keys(obj))
 
-    def check_body(self, content_type: str | None, body: bytes, *, include_tool_errors: bool = False) -> StreamReport:
-        """Validate a whole streamed body (read at once, e.g. by schemathesis)."""
+    def check_body(self, content_type: str | None, body: bytes, *, include_tool_errors: bool = False,
+                   structured: bool = False) -> StreamReport:
+        """Validate a whole streamed body (read at once, e.g. by schemathesis). ``structured``: the ask carried an
+        ``output_schema`` (see :class:`~apigate.clients.stream.StreamValidator`)."""
         decoder, validator = self.decoder(content_type)
-        sequence = StreamValidator(include_tool_errors=include_tool_errors)
+        sequence = StreamValidator(include_tool_errors=include_tool_errors, structured=structured)
         objects = decoder.feed(body)
         decoder.close()
         for seq, (obj, offset) in enumerate(objects):

@@ -169,7 +169,7 @@ class Assistant:
             "mcp_servers": [], "assistant_ids": [], "nested_assistants": [], "enabled_builtin_subagents": [],
             "prompt_variables": [], "conversation_starters": list(self.starters), "is_react": True,
             "creator": "system", "date": self.created.isoformat(), "created_date": self.created.isoformat(),
-            "update_date": self.updated.isoformat(), "updated_date": None, "version_count": len(self.versions),
+            "update_date": self.updated.isoformat(), "updated_date": None, "version_count": max(len(self.versions), 1),
             "agent_mode": "general", "smart_tool_selection_enabled": False, "skill_ids": [],
             "tools_tokens_size_limit": None, "custom_metadata": None, "display_name": None,
         }
@@ -188,7 +188,7 @@ ASSISTANTS: Final[tuple[Assistant, ...]] = (
     _assistant(DEMO.assistant_id, "Demo Assistant", DEMO.assistant_slug, "demo", DEMO_USER,
                "2025-01-15T10:00:00", "2025-11-28T16:40:12", "The assistant of CodeMie's public API example.",
                "You are a helpful assistant.", "gpt-4.1", shared=True, users=42, likes=7, dislikes=1,
-               starters=("Hello!", "What can you do?"), versions=(1, 2)),
+               starters=("Hello!", "What can you do?"), versions=()),  # as the real demo: "version": 1 -> 404
     _assistant("3b1f6c2e-9d4a-4e8b-a7c5-1f2e3d4c5b6a", "Code Reviewer", "code-reviewer", "demo", ALICE,
                "2025-02-03T09:12:44", "2025-10-30T11:05:09", "Reviews merge requests for bugs, style and tests.",
                "You review code changes and point out defects first.", "claude-4-5-sonnet",

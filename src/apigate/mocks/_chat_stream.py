@@ -1,9 +1,21 @@
-"""The streamed CodeMie answer: really streamed, chunk by chunk, on a precise schedule.
+"""The streamed CodeMie answer: really streamed, chunk by chunk, on a precise schedule, shaped as the real server's.
 
 Chunk ``k`` (0-based, the terminal chunk included) is written at
 ``received + added_latency_ms + first_chunk_ms + k * chunk_interval_ms`` (``received``: when the request reached
 the mock), so delays never accumulate. Every chunk carries the 15 keys of the current server plus
 ``x_apigate_mock: {"seq": k, "received_at": <unix>, "sent_at": <unix>}`` (``time.time()`` values).
+
+Delta style (``MockSettings.stream_deltas``), as the real server's agents stream:
+
+* ``thought`` (default; the real default agent): each progress chunk has ``generated_chunk: null``,
+  ``generated: null`` and a ``thought`` whose ``message`` is the next word-sized piece of the answer, the same
+  thought ``id`` and ``in_progress: true`` in every piece;
+* ``generated_chunk``: each progress chunk carries the next piece in ``generated_chunk`` (other agent types).
+
+Then exactly one terminal chunk: ``generated_chunk: ""``, ``generated`` = the whole answer (for an ask with
+``output_schema``, the JSON text of the structured answer), ``last: true``, ``time_elapsed`` in seconds,
+``debug: {}``, ``thought: null``. ``success`` is null in every chunk. No further chunk follows, also with
+``include_tool_errors=true`` (the real server never sends the one its code describes).
 
 Framing: ``application/x-ndjson`` objects back to back without a newline (the real server), or
 ``text/event-stream`` events ``data: {json}\\r\\n\\r\\n`` (the public doc page).
@@ -12,6 +24,7 @@ Framing: ``application/x-ndjson`` objects back to back without a newline (the re
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Final
 
@@ -22,13 +35,17 @@ from apigate.mocks._common import abort_connection, client_gone, received_at
 from apigate.mocks.settings import MockSettings
 from apigate.mocks.timing import sleep_until
 
-__all__ = ["ChatStream", "split_answer"]
+__all__ = ["ChatStream", "split_answer", "thought"]
 
 CONTENT_TYPES: Final = {"ndjson": b"application/x-ndjson", "sse": b"text/event-stream; charset=utf-8"}
+_WORD: Final = re.compile(r"\s*\S+\s*")
 
 
-def split_answer(answer: str, parts: int) -> list[str]:
-    """``parts`` non-empty deltas whose concatenation is ``answer`` (padded with words when it is too short)."""
+def split_answer(answer: str, parts: int | None) -> list[str]:
+    """Deltas whose concatenation is ``answer``: one per word (``parts`` None, the real server's token-sized
+    pieces), or exactly ``parts`` non-empty ones (padded with words when the answer is too short)."""
+    if parts is None:
+        return _WORD.findall(answer) or ([answer] if answer else [])
     if parts <= 0:
         return []
     words = answer.split(" ")
@@ -43,23 +60,37 @@ def split_answer(answer: str, parts: int) -> list[str]:
     return deltas
 
 
+def thought(thought_id: str, message: str) -> dict[str, Any]:
+    """A thought of the default agent, as the real server writes it (streamed pieces and the plain answer's)."""
+    return {
+        "id": thought_id, "parent_id": None, "metadata": {}, "in_progress": True, "input_text": "",
+        "message": message, "author_type": "Tool", "author_name": "Codemie Thoughts", "output_format": "text",
+        "error": False, "interrupted": False, "aborted": False, "children": [],
+    }
+
+
 def _chunk(**values: Any) -> dict[str, Any]:
     chunk: dict[str, Any] = {
         "time_elapsed": None, "generated_chunk": None, "generated": None, "thought": None, "context": None,
         "last": False, "debug": None, "workflow_execution_id": None, "workflow_state": None, "execution_error": None,
-        "success": True, "agent_error": None, "tool_errors": None, "error_details": None, "interactive_request": None,
+        "success": None, "agent_error": None, "tool_errors": None, "error_details": None, "interactive_request": None,
     }
     chunk.update(values)
     return chunk
 
 
 class ChatStream(Response):
-    """An ASGI response that writes the chunks of one streamed answer as they become due."""
+    """An ASGI response that writes the chunks of one streamed answer as they become due.
 
-    def __init__(self, settings: MockSettings, deltas: list[str], *, include_tool_errors: bool, cut: bool) -> None:
+    ``deltas``: the pieces of the answer; ``final``: the terminal ``generated`` (their concatenation, or the JSON
+    text of a structured answer); ``thought_id``: the id the thought pieces share.
+    """
+
+    def __init__(self, settings: MockSettings, deltas: list[str], *, final: str, thought_id: str, cut: bool) -> None:
         self.settings = settings
         self.deltas = deltas
-        self.include_tool_errors = include_tool_errors
+        self.final = final
+        self.thought_id = thought_id
         self.cut = cut
         self.status_code = 200
         self.background = None
@@ -67,15 +98,15 @@ class ChatStream(Response):
 
     def plan(self) -> list[dict[str, Any]]:
         s = self.settings
-        chunks = [_chunk(generated_chunk=d) for d in self.deltas]
+        tampered = s.broken("codemie.stream.final_mismatch") or s.broken("codemie.stream.delta_mismatch")
+        if s.stream_deltas == "thought" and not s.broken("codemie.stream.delta_mismatch"):
+            chunks = [_chunk(thought=thought(self.thought_id, d)) for d in self.deltas]
+        else:
+            chunks = [_chunk(generated_chunk=d) for d in self.deltas]
         if s.broken("codemie.stream.no_terminal"):
             return chunks
-        full = "".join(self.deltas)
-        if s.broken("codemie.stream.final_mismatch"):
-            full += " (edited)"
-        chunks.append(_chunk(generated_chunk="", generated=full, last=True, time_elapsed=0.0))
-        if self.include_tool_errors:
-            chunks.append(_chunk(generated_chunk="", generated=None, last=True, time_elapsed=0.0, tool_errors=[]))
+        full = self.final + (" (edited)" if tampered else "")
+        chunks.append(_chunk(generated_chunk="", generated=full, last=True, time_elapsed=0.0, debug={}))
         if s.broken("codemie.stream.after_end"):
             chunks.append(_chunk(generated_chunk="late delta"))
         return chunks

@@ -9,12 +9,15 @@ Routes are relative to the service URL (``.../code-assistant-api``)::
     GET  /v1/info, /v1/healthcheck               (no auth)
     GET  /openapi.json                           the CodeMie contract, as data, under the real app's info
 
-Order of checks, as the real server: authentication (401) before validation (422), then the assistant (404),
-read access (401 "Access denied"), version (404), conversation owner (403), output schema (422).
+Order of checks on the chat, as the real server: the body is decoded first (undecodable bytes → 400 with FastAPI's
+``{"detail": ...}``, text that is not JSON → 422), then authentication (401), then validation of the query and
+the body (422, an invalid ``output_schema`` included), then the assistant (404), read access (401 "Access
+denied"), version (404), conversation owner (403).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -39,13 +42,15 @@ from apigate.mocks._caller import Caller
 from apigate.mocks._catalog import ASSISTANTS, Assistant, find_by_slug
 from apigate.mocks._catalog_routes import assistant_routes, neighbour_routes
 from apigate.mocks._chat_request import (
-    DEFAULT_QUERY,
+    Bends,
+    BodyUndecodable,
     ChatRequest,
+    DomainInvalid,
     ValidationFailed,
-    parse_chat_body,
-    parse_chat_query,
+    decode_chat_body,
+    parse_chat,
 )
-from apigate.mocks._chat_stream import ChatStream, split_answer
+from apigate.mocks._chat_stream import ChatStream, split_answer, thought
 from apigate.mocks._common import (
     ContractDocument,
     JSONAnswer,
@@ -94,15 +99,6 @@ def _example(schema: Any) -> Any:
         return {k: _example(props.get(k, {})) for k in schema.get("required") or [] if isinstance(k, str)}
     defaults = {"string": "example", "integer": 0, "number": 0.0, "boolean": True, "array": [], "null": None}
     return defaults.get(kind, {}) if isinstance(kind, str) else {}
-
-
-def _thought(thought_id: str, text: str, answer: str) -> dict[str, Any]:
-    """The one thought of a non-streamed answer."""
-    return {
-        "id": thought_id, "parent_id": None, "metadata": {}, "in_progress": False, "input_text": text,
-        "message": answer, "author_type": "Agent", "author_name": "Codemie Thoughts", "output_format": "text",
-        "error": False, "interrupted": False, "aborted": False, "children": [],
-    }
 
 
 _ids = random.Random()  # thought ids: random, not secret (uuid4's os.urandom costs more than the rest of the id)
@@ -168,12 +164,18 @@ class _CodeMie:
         # the chat's per-request constants (settings are frozen)
         self.chat_delay = self.offset + settings.chat_latency_ms / 1000
         self.fixed_issuer = f"{settings.keycloak_url.rstrip('/')}/realms/{realm}" if settings.keycloak_url else None
-        self.lax_top_k = settings.broken("codemie.validation.lax")
+        self.bends = Bends(
+            any_top_k=settings.broken("codemie.validation.lax"),
+            strict_types=settings.broken("codemie.validation.strict"),
+            snake_case_wins=settings.broken("codemie.validation.snake_case_wins"),
+            empty_tool_creds=settings.broken("codemie.validation.empty_tool_creds"),
+            history_message_required=settings.broken("codemie.validation.history_message_required"),
+        )
         self.answer_status = 201 if settings.broken("codemie.chat.status_201") else 200
         self.answer_template = _Template(
-            lambda generated, elapsed, thought_id, text, answer, tool_errors: self.answer_body(
-                generated, elapsed, [_thought(thought_id, text, answer)], None, tool_errors),
-            ("generated", "elapsed", "thought_id", "text", "answer", "tool_errors"),
+            lambda generated, elapsed, thought_id, answer: self.answer_body(
+                generated, elapsed, [thought(thought_id, answer)], None),
+            ("generated", "elapsed", "thought_id", "answer"),
         )
 
     # ---- answers --------------------------------------------------------------------------------------------
@@ -226,78 +228,96 @@ class _CodeMie:
     # ---- chat -----------------------------------------------------------------------------------------------
     async def chat(self, scope: Scope, receive: Receive, assistant: Assistant | None, key: str, value: str) -> Response:
         """The chat on the raw ASGI request (no Starlette ``Request``: this is what load runs hammer)."""
-        claims = self.authenticate(scope)
+        broken = self.settings.broken
+        # the body is read and decoded before authentication, as FastAPI does (unless a contract break says not)
+        claims = self.authenticate(scope) if broken("codemie.body.after_auth") else None
+        if not isinstance(claims, Response):
+            try:
+                body = decode_chat_body(await read_body(receive), _header(scope, b"content-type"))
+            except BodyUndecodable as exc:
+                return JSONAnswer({"detail": str(exc)}, status_code=400)
+            except ValidationFailed as exc:
+                return self.server_bug() if broken("codemie.bug.malformed_json_500") else self.invalid(exc)
+            if claims is None:
+                claims = self.authenticate(scope)
         if isinstance(claims, Response):
             return claims
+        if ((broken("codemie.bug.numeric_body_500") and isinstance(body, int | float))  # bool is an int here
+                or (broken("codemie.bug.content_type_500") and isinstance(body, bytes))):
+            return self.server_bug()
         try:
             query_string = scope.get("query_string")
-            query = parse_chat_query(QueryParams(query_string)) if query_string else DEFAULT_QUERY
-            ask = parse_chat_body(await read_body(receive), _header(scope, b"content-type"), lax_top_k=self.lax_top_k)
+            ask = parse_chat(body, QueryParams(query_string) if query_string else {}, bends=self.bends)
         except ValidationFailed as exc:
             return self.invalid(exc)
+        except DomainInvalid as exc:
+            return self.error(422, str(exc), None, None)
         if assistant is None:
             return self.not_found(key, key, value)
         refused = self.refuse(assistant, ask, claims)
         if refused is not None:
             return refused
-        if self.settings.broken("codemie.chat.500_on_input") and ask.text and not ask.text.isascii():
+        if broken("codemie.chat.500_on_input") and ask.text and not ask.text.isascii():
             return self.error(500, "Assistant Error", "'ascii' codec can't encode the input", None)
         answer = _answer_text(assistant, ask.text)
+        structured: Any = _example(ask.output_schema) if ask.output_schema is not None else None
         if ask.stream:
             cut = self.settings.stream_cut_rate > 0 and self.cuts.random() < self.settings.stream_cut_rate
-            return ChatStream(self.settings, split_answer(answer, self.settings.chunks),
-                              include_tool_errors=query.include_tool_errors, cut=cut)
+            # a structured answer streams as the JSON text of the object (json.dumps' spelling, as the server's)
+            prose = structured is None or broken("codemie.stream.structured_prose")
+            final = answer if prose else json.dumps(structured)
+            return ChatStream(self.settings, split_answer(final, self.settings.chunks), final=final,
+                              thought_id=_uuid4(), cut=cut)
         received, _ = received_at(scope)
-        tool_errors: list[Any] | None = [] if query.include_tool_errors else None
         if ask.background_task:
-            body = self.answer_body("Task is running in the background", self.time_elapsed(0), None,
-                                    str(uuid.uuid4()), tool_errors)
+            if ask.text is None and broken("codemie.bug.background_without_text_500"):
+                return self.server_bug()
+            body = self.answer_body("Task is running in the background", self.time_elapsed(0.0), None,
+                                    str(uuid.uuid4()))
             return JSONAnswer(body, status_code=self.answer_status)
         await sleep_until(received + self.chat_delay)
-        generated: Any = _example(ask.output_schema) if ask.output_schema is not None else answer
         encoded = self.answer_template.fill(
-            generated=generated, elapsed=self.time_elapsed(round(time.perf_counter() - received, 6)),
-            thought_id=_uuid4(), text=ask.text or "", answer=answer, tool_errors=tool_errors)
+            generated=answer if structured is None else structured,
+            elapsed=self.time_elapsed(round(time.perf_counter() - received, 6)), thought_id=_uuid4(), answer=answer)
         return Response(encoded, status_code=self.answer_status, media_type="application/json")
+
+    def server_bug(self) -> Response:
+        """A 500 shaped as the real server's when its code crashes (the ``codemie.bug.*`` breaks copy its bugs)."""
+        return self.error(500, "Internal Server Error. <br> Stacktrace: (apigate mock: a copy of the real server's "
+                               "bug)", "An unexpected error occurred while processing the request.",
+                          "Please try again later or contact support if the problem persists.")
 
     def time_elapsed(self, seconds: float) -> float | str:
         return str(seconds) if self.settings.broken("codemie.chat.wrong_type") else seconds
 
-    def answer_body(self, generated: Any, elapsed: float | str, thoughts: Any, task_id: str | None,
-                    tool_errors: list[Any] | None) -> dict[str, Any]:
-        """The non-streamed answer (encoded per request through :attr:`answer_template`)."""
+    def answer_body(self, generated: Any, elapsed: float | str, thoughts: Any, task_id: str | None = None
+                    ) -> dict[str, Any]:
+        """The non-streamed answer (encoded per request through :attr:`answer_template`). ``toolErrors`` is null
+        also with include_tool_errors=true when no tool failed, as the real server answers."""
         body: dict[str, Any] = {
             "generated": generated, "timeElapsed": elapsed, "tokensUsed": None, "thoughts": thoughts,
-            "taskId": task_id, "success": True, "agentError": None, "toolErrors": tool_errors,
+            "taskId": task_id, "success": True, "agentError": None, "toolErrors": None,
         }
         if self.settings.broken("codemie.chat.missing_key"):
             del body["generated"]
         return body
 
     def refuse(self, assistant: Assistant, ask: ChatRequest, claims: Mapping[str, Any]) -> Response | None:
+        """Read access (401), version (404), the conversation's owner (403), an interactive response (422)."""
         if not assistant.readable_by(Caller.from_claims(claims)):
             return self.access_denied()
         if ask.version is not None and ask.version not in assistant.versions:
-            return self.error(404, "Version not found",
-                              f"Version {ask.version} of assistant '{assistant.id}' does not exist.",
-                              "Omit version to use the current one.")
-        if ask.conversation_id is not None:
-            owner = self.conversations.get(ask.conversation_id)
-            if owner is not None and owner != claims["sub"]:
-                return self.error(403, "Access denied", "The conversation belongs to another user.", None)
-            if owner is None:
-                if len(self.conversations) >= CONVERSATION_LIMIT:
-                    self.conversations.clear()
-                self.conversations[ask.conversation_id] = str(claims["sub"])
-        if ask.output_schema is not None:
-            from jsonschema import validators
-            from jsonschema.exceptions import SchemaError
-
-            try:
-                validators.validator_for(ask.output_schema).check_schema(ask.output_schema)
-            except SchemaError as exc:
-                return self.error(422, "Wrong JSON schema for structured output", exc.message,
-                                  "Pass a valid JSON schema in output_schema.")
+            return self.error(404, "Version not found", f"Version {ask.version} not found for assistant {assistant.id}",
+                              "Please verify the version number and try again")
+        owner = self.conversations.get(ask.conversation_id) if ask.conversation_id is not None else None
+        if owner is not None and owner != claims["sub"]:
+            return self.error(403, "Access denied", "The conversation belongs to another user.", None)
+        if ask.interactive_response is not None:  # the mock never asks for input: nothing can be answered
+            return self.error(422, "Unknown interactive request_id", None, None)
+        if ask.conversation_id is not None and owner is None:
+            if len(self.conversations) >= CONVERSATION_LIMIT:
+                self.conversations.clear()
+            self.conversations[ask.conversation_id] = str(claims["sub"])
         return None
 
 

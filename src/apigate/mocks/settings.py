@@ -9,9 +9,10 @@ from typing import Final, Literal
 
 from apigate.errors import UsageError
 
-__all__ = ["ALTERNATIVES", "BREAKS", "MockSettings", "parse_seed"]
+__all__ = ["ALTERNATIVES", "BREAKS", "BREAK_GROUPS", "MockSettings", "parse_seed"]
 
 StreamFormat = Literal["ndjson", "sse"]
+StreamDeltas = Literal["thought", "generated_chunk"]
 Variant = Literal["faithful", "independent"]
 
 # Named contract breaks (issue 4's self-test switches them on one at a time). Each makes the mock deviate from
@@ -28,11 +29,24 @@ BREAKS: Final[dict[str, str]] = {
     "codemie.auth.any_key": "token signatures are not verified",
     "codemie.stream.no_terminal": "a stream ends without its last:true chunk",
     "codemie.stream.content_type": "streams are sent as text/plain",
-    "codemie.stream.final_mismatch": "the final 'generated' differs from the concatenated deltas",
+    "codemie.stream.final_mismatch": "the final 'generated' differs from the concatenated thought deltas",
     "codemie.stream.after_end": "a chunk is sent after the terminal chunk",
     "codemie.chat.500_on_input": "chat answers 500 when text contains a non-ASCII character",
     "codemie.assistants.pagination": "the assistants list omits 'pagination'",
-    "codemie.validation.lax": "top_k of a wrong type or null is accepted instead of 422",
+    "codemie.validation.lax": "any top_k is accepted (null, 10.5, 'ten', []) instead of 422",
+    # CodeMie, the real server's rules (issue 10)
+    "codemie.stream.delta_mismatch": "generated_chunk deltas whose concatenation differs from the final 'generated'",
+    "codemie.stream.structured_prose": "a streamed ask with output_schema ends with prose, not the object's JSON text",
+    "codemie.validation.strict": "lax values are refused: stream 0 or 'no', top_k '10' or 10.0 answer 422",
+    "codemie.validation.snake_case_wins": "when both spellings of a field are sent, the snake_case one is read",
+    "codemie.validation.empty_tool_creds": "tools_config with tool_creds {} is taken as credentials",
+    "codemie.validation.history_message_required": "history items without a message answer 422",
+    "codemie.body.after_auth": "the body is decoded after authentication (undecodable bytes without a token: 401)",
+    # CodeMie: copies of the real server's genuine bugs (group codemie.real_server_bugs)
+    "codemie.bug.malformed_json_500": "the real server's bug: a malformed JSON body answers 500",
+    "codemie.bug.numeric_body_500": "the real server's bug: a JSON body that is a number or a boolean answers 500",
+    "codemie.bug.content_type_500": "the real server's bug: a body without Content-Type or as text/plain answers 500",
+    "codemie.bug.background_without_text_500": "the real server's bug: background_task true with text null answers 500",
     # CodeMie catalogue (issue 15): the old mock's differences from the real server ...
     "codemie.assistants.filters_ignored": "the assistants list ignores 'filters' (a search for nobody lists all)",
     "codemie.assistants.sort_unchecked": "an unknown sort_by / sort_order is accepted instead of 422",
@@ -57,6 +71,14 @@ BREAKS: Final[dict[str, str]] = {
     "basejump.chat.not_member_ok": "a chat on a team the user has not joined is created",
     "basejump.error.envelope": "errors answer {'message': ...} instead of {'detail': ...}",
     "basejump.connection.bad_enum_ok": "database_type 'mssql' is accepted",
+}
+
+# Names that switch on several breaks at once. ``codemie.real_server_bugs``: the mock stands in for the real CodeMie
+# backend (0.16.0) with its observed bugs — the chat path's and the assistants list's —, so that a test can show the
+# suite reports exactly those.
+BREAK_GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "codemie.real_server_bugs": (*(name for name in BREAKS if name.startswith("codemie.bug.")),
+                                 "codemie.assistants.filters_500", "codemie.assistants.negative_page_500"),
 }
 
 
@@ -104,9 +126,11 @@ class MockSettings:
     """Every knob of the mocks. Times are in milliseconds (seconds for token lifetimes); rates in [0, 1]."""
 
     stream_format: StreamFormat = "ndjson"
+    # how a streamed answer's text travels: thought messages (the real server's default agent) or generated_chunk
+    stream_deltas: StreamDeltas = "thought"
     first_chunk_ms: float = 100.0  # request received -> first stream chunk written
     chunk_interval_ms: float = 20.0  # between consecutive chunks, the terminal one included
-    chunks: int = 8  # progress chunks (text deltas) before the terminal chunk
+    chunks: int | None = None  # progress chunks (text deltas) before the terminal one; None: one per word
     chat_latency_ms: float = 20.0  # non-streamed CodeMie answer
     basejump_message_latency_ms: float = 20.0  # Basejump chat message (the real one takes seconds)
     access_token_lifetime_s: int = 300  # Keycloak access tokens (provisioning scripts' value)
@@ -132,6 +156,10 @@ class MockSettings:
     variant: Variant = "faithful"
 
     def __post_init__(self) -> None:
+        groups = set(self.breaks) & set(BREAK_GROUPS)
+        if groups:
+            members = {name for group in groups for name in BREAK_GROUPS[group]}
+            object.__setattr__(self, "breaks", frozenset((set(self.breaks) - groups) | members))
         unknown = set(self.breaks) - set(BREAKS)
         if unknown:
             raise UsageError(f"unknown contract break(s): {', '.join(sorted(unknown))} (see apigate mock --list-breaks)")
@@ -139,6 +167,8 @@ class MockSettings:
             raise UsageError(f"--variant must be faithful or independent, not {self.variant!r}")
         if self.stream_format not in ("ndjson", "sse"):
             raise UsageError(f"--stream-format must be ndjson or sse, not {self.stream_format!r}")
+        if self.stream_deltas not in ("thought", "generated_chunk"):
+            raise UsageError(f"--stream-deltas must be thought or generated_chunk, not {self.stream_deltas!r}")
         for name in ("error_rate", "stream_cut_rate", "reset_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{name} must be between 0 and 1")
@@ -146,7 +176,7 @@ class MockSettings:
                      "basejump_message_latency_ms"):
             if not 0 <= getattr(self, name) < math.inf:  # NaN and infinity too: a stream must end
                 raise UsageError(f"{name} must be a finite number of ms, at least 0")
-        if self.chunks < 0:
+        if self.chunks is not None and self.chunks < 0:
             raise UsageError("chunks must not be negative")
         if self.access_token_lifetime_s < 1:
             raise UsageError("access_token_lifetime_s must be at least 1")
@@ -182,9 +212,13 @@ class MockSettings:
         g = parser.add_argument_group("embedded mock behaviour")
         d = MockSettings()
         g.add_argument("--stream-format", choices=["ndjson", "sse"], default=d.stream_format)
+        g.add_argument("--stream-deltas", choices=["thought", "generated_chunk"], default=d.stream_deltas,
+                       help="streamed answer text in thought messages (default, like the real server's default "
+                            "agent) or in generated_chunk deltas (other agent types)")
         g.add_argument("--first-chunk-ms", type=float, default=d.first_chunk_ms, metavar="MS")
         g.add_argument("--chunk-interval-ms", type=float, default=d.chunk_interval_ms, metavar="MS")
-        g.add_argument("--chunks", type=int, default=d.chunks, metavar="N")
+        g.add_argument("--chunks", type=int, default=d.chunks, metavar="N",
+                       help="text pieces before the terminal chunk (default: one per word of the answer)")
         g.add_argument("--chat-latency-ms", type=float, default=d.chat_latency_ms, metavar="MS")
         g.add_argument("--basejump-message-latency-ms", type=float, default=d.basejump_message_latency_ms,
                        metavar="MS")
@@ -200,7 +234,8 @@ class MockSettings:
                        help="seed of the random choices (apigate contract / run: of the property tests too; default "
                        "there: derived from the apigate version and the contracts; 'random': fresh randomness)")
         g.add_argument("--break", dest="breaks", action="append", default=[], metavar="NAME",
-                       help="switch on a named contract break (repeatable; --list-breaks shows them)")
+                       help="switch on a named contract break or group of breaks (repeatable; --list-breaks shows "
+                            "them)")
         g.add_argument("--variant", choices=["faithful", "independent"], default=d.variant,
                        help="independent: answer every assumed behaviour the other way, as an independent "
                        "server written from the same public facts might (apigate contract must still pass)")

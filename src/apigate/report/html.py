@@ -1,6 +1,7 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no scripts, nothing fetched) with the plots.
 
-Sections: verdict banner; gate checks; for sweeps the capacity, latency against load and the per-level table;
+Sections: verdict banner; gate checks; the streamed-answer figures (TTFC, time to first answer text, gaps, chunk
+rate); for sweeps the capacity, latency against load and the per-level table;
 latency percentiles per metric (p50/p90/p95/p99, baseline bars beside the current ones); the time-to-first-chunk
 distribution (histogram and CDF from the raw samples); p50/p95 over time per window and requests/s and failures/s
 over time, with ramp/step/level boundaries marked; users over time (and stopped users, the open model's arrivals);
@@ -117,6 +118,17 @@ def _ttfc_section(summary: Summary, baseline: Summary | None) -> str:
             f'<div class="card">{cdf}</div></div>')
 
 
+def _stream_section(summary: Summary) -> str:
+    """The streamed-answer figures side by side: TTFC, time to first answer text, gaps, chunk rate, total."""
+    streams = summary.stream_metrics()
+    if not streams:
+        return ""
+    rows = [[escape(what), f"<code>{escape(m.name)}</code>", f"{m.count:,}", ms(m.p50), ms(m.p95), ms(m.p99),
+             escape(m.unit)] for what, m in streams]
+    return "<h2>Streamed answers</h2>" + _table(["figure", "metric", "n", "p50", "p95", "p99", "unit"], rows,
+                                                numeric=(2, 3, 4, 5))
+
+
 def _timeline_section(summary: Summary) -> str:
     if not summary.timeline:
         return ""
@@ -166,6 +178,8 @@ def _metrics_table(summary: Summary, baseline: Summary | None) -> str:
     header = ["metric", "n", "min", "mean", "p50", "p90", "p95", "p99", "max"]
     rows = []
     for name, m in summary.metrics.items():
+        if m.unit != "ms":  # counts and rates: in the streamed-answers table
+            continue
         rows.append([escape(name), f"{m.count:,}", *(ms(m.stat(s)) for s in header[2:])])
         b = baseline.metrics.get(name) if baseline is not None else None
         if b is not None:
@@ -375,6 +389,7 @@ def render_html(
     sections = [
         banner,
         _gate_section(gate) if gate is not None else "",
+        _stream_section(summary),
         _sweep_section(details),
         _percentile_section(summary, baseline),
         _ttfc_section(summary, baseline),

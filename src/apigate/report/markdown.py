@@ -45,7 +45,8 @@ def _listed(title: str, items: Sequence[str]) -> list[str]:
 
 
 def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: Summary | None = None) -> str:
-    """The Markdown verdict: headline, gate checks, latency table (with baseline deltas), requests, contract, failures."""
+    """The Markdown verdict: headline, gate checks, streamed answers, latency table (with baseline deltas), requests,
+    contract, failures."""
     title, ok = verdict_title(summary, gate)
     icon = "✅" if ok else "❌" if ok is False else "ℹ️"
     lines = [f"## {icon} apigate: {title}", "", run_line(summary)]
@@ -64,6 +65,13 @@ def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: 
             lines += ["", f"{skipped} check{'s' if skipped != 1 else ''} skipped (not measured or not in the baseline)."]
         lines += [f"> {_cell(note)}" for note in gate.notes]
 
+    streams = summary.stream_metrics()
+    if streams:
+        lines += ["", "### Streamed answers", "", "| Figure | Metric | n | p50 | p95 | p99 | unit |",
+                  "|---|---|--:|--:|--:|--:|---|"]
+        lines += [f"| {_cell(what)} | {_cell(m.name)} | {m.count} | {ms(m.p50)} | {ms(m.p95)} | {ms(m.p99)} | {m.unit} |"
+                  for what, m in streams]
+
     if summary.metrics:
         lines += ["", "### Latency (ms)", ""]
         if baseline is not None:
@@ -71,6 +79,8 @@ def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: 
         else:
             lines += ["| Metric | n | p50 | p95 | p99 |", "|---|--:|--:|--:|--:|"]
         for name, m in summary.metrics.items():
+            if m.unit != "ms":  # counts and rates: in their own section
+                continue
             row = f"| {_cell(name)} | {m.count} | {ms(m.p50)} | {ms(m.p95)} | {ms(m.p99)} |"
             if baseline is not None:
                 b = baseline.metrics.get(name)

@@ -10,7 +10,9 @@ import pytest
 import respx
 
 from apigate import errors
-from apigate.clients import CodemieClient, KeycloakAuth, RetryPolicy
+from apigate.clients import CodemieClient, KeycloakAuth, RetryPolicy, StreamValidator
+from apigate.clients.codemie import asks_structured
+from apigate.clients.stream import carries_text, chunks_per_second
 from apigate.config import mock_target
 
 from ._support import CLASSES, RETRIED, STATUSES, Clock, Sleeper, assert_no_secret
@@ -447,3 +449,150 @@ def test_fastapi_default_404_and_retry_after_on_reads(router, make_client, sleep
 def test_client_repr_shows_no_secret(router, make_client) -> None:
     shown = repr(make_client())
     assert PASSWORD not in shown and "codemie.test" in shown
+
+
+# -- the two delta styles of the real server: thought deltas (the default agent) and generated_chunk deltas ----
+
+THOUGHT_ID = "4a080b14-9ddf-45b8-92c7-47d68705397d"
+
+
+def validate(stream: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
+    validator = StreamValidator(**options)
+    for i, obj in enumerate(stream):
+        validator.add(obj, i)
+    return validator.finish(len(stream))
+
+
+def thought_chunk(message: str, thought_id: str = THOUGHT_ID, **thought: Any) -> dict[str, Any]:
+    """A progress chunk of the default agent: no generated_chunk, the piece in the thought's message."""
+    body = {"id": thought_id, "parent_id": None, "metadata": {}, "in_progress": True, "input_text": "",
+            "message": message, "author_type": "Tool", "author_name": "Codemie Thoughts", "output_format": "text",
+            "error": False, "interrupted": False, "aborted": False, "children": [], **thought}
+    return {**chunk(None, thought=body), "generated_chunk": None, "success": None}  # type: ignore[arg-type]
+
+
+def final_chunk(generated: str, **extra: Any) -> dict[str, Any]:
+    return {**chunk("", generated=generated, last=True, debug={}), "success": None, **extra}
+
+
+PIECES = ["Hello ", "from ", "the ", "mock. ", "You ", "asked: ", "hi"]
+THOUGHT_STREAM = [*(thought_chunk(p) for p in PIECES), final_chunk("".join(PIECES))]
+
+
+def test_a_thought_stream_is_read_and_its_text_is_the_thought_messages(router, make_client) -> None:
+    token_route(router)
+    router.post(ASK).mock(side_effect=stream_response(ndjson(THOUGHT_STREAM), size=50))
+    with make_client().stream(AID, "hi") as chunks:
+        seen = list(chunks)
+        result = chunks.result()
+    assert [c.text for c in seen[:-1]] == PIECES and all(c.delta == "" for c in seen)
+    assert seen[0].thought is not None and seen[0].thought["id"] == THOUGHT_ID and seen[-1].thought is None
+    assert result.style == "thought" and result.text == result.generated == "".join(PIECES)
+    assert result.ttft is not None and result.ttft == result.ttfc  # the first piece carries text
+    assert result.chunks_per_second is not None and result.chunks_per_second > 0
+
+
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        ([*THOUGHT_STREAM[:-1], final_chunk("Hello from somewhere else")], "concatenated thought messages"),
+        ([thought_chunk("Hel"), chunk("lo"), final_chunk("Help")], "concatenated generated_chunk deltas"),
+        ([*THOUGHT_STREAM, chunk("late")], "after the terminal chunk"),
+        (THOUGHT_STREAM[:-1], "without a terminal"),
+        ([thought_chunk("a"), {**thought_chunk("b"), "last": "no"}, final_chunk("ab")], "not a boolean"),
+    ],
+)
+def test_thought_stream_rules(stream: list[dict[str, Any]], message: str) -> None:
+    with pytest.raises(errors.StreamViolation, match=message):
+        validate(stream)
+
+
+@pytest.mark.parametrize(
+    ("stream", "structured"),
+    [
+        # tool calls: several thoughts (the tool's output, another LLM run): their text is not the answer
+        ([thought_chunk("calling the tool"), thought_chunk("tool output", "tool-1"), thought_chunk("The answer", "t2"),
+          final_chunk("The answer")], False),
+        # a structured answer: generated is the JSON text of the object, not the thought text
+        ([thought_chunk("thinking"), final_chunk('{"answer": "x"}')], True),
+        # a model that streams no token: only the final chunk carries the text
+        ([thought_chunk(""), thought_chunk("", in_progress=False), final_chunk("Hello")], False),
+        ([final_chunk("Hello")], False),
+        # an answer that failed after streaming started: the final text is the error
+        ([thought_chunk("Hel"), final_chunk("LLM error", execution_error="stacktrace")], False),
+        # the backend escapes "}{" inside each piece for its web UI
+        ([chunk('{"a": 1}_{"b": 2}'), final_chunk('{"a": 1}{"b": 2}')], False),
+    ],
+)
+def test_the_final_text_is_compared_only_where_the_facts_say_it_is_the_streamed_text(
+        stream: list[dict[str, Any]], structured: bool) -> None:
+    assert validate(stream, structured=structured)["last"] is True
+
+
+def test_the_include_tool_errors_chunk_may_be_absent_and_is_tolerated_when_present() -> None:
+    for stream in (THOUGHT_STREAM, [*THOUGHT_STREAM, final_chunk(None, tool_errors=[])]):  # type: ignore[arg-type]
+        validator = StreamValidator(include_tool_errors=True)
+        for obj in stream:
+            validator.add(obj)
+        validator.finish()
+        assert (validator.extra_final is not None) == (len(stream) > len(THOUGHT_STREAM))
+
+
+def test_time_to_first_answer_text_skips_chunks_without_text(router, make_client) -> None:
+    token_route(router)
+    stream = [thought_chunk(""), *THOUGHT_STREAM]  # the LLM run is announced by an empty thought first
+    router.post(ASK).mock(side_effect=stream_response(ndjson(stream), size=1))
+    with make_client().stream(AID, "hi") as chunks:
+        result = chunks.result()
+    assert result.ttft is not None and result.ttft > result.ttfc
+    assert result.ttft == result.chunks[1].arrived_at - result.sent_at
+
+
+def test_carries_text() -> None:
+    assert carries_text(thought_chunk("x")) and carries_text(chunk("x")) and carries_text(final_chunk("x"))
+    assert not carries_text(thought_chunk("")) and not carries_text(chunk("")) and not carries_text(final_chunk(""))
+    assert not carries_text({**chunk(""), "generated": "not final yet"})
+
+
+def test_chunks_per_second() -> None:
+    assert chunks_per_second(1.0, 1.5, 11) == pytest.approx(20.0)
+    assert chunks_per_second(1.0, 1.0, 3) is None and chunks_per_second(1.0, 2.0, 1) is None
+
+
+def test_structured_stream_answer_is_parsed_from_its_json_text(router, make_client) -> None:
+    token_route(router)
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+    text = json.dumps({"answer": "x"})
+    stream = [thought_chunk(text[:5]), thought_chunk(text[5:]), final_chunk(text)]
+    route = router.post(ASK).mock(side_effect=stream_response(ndjson(stream)))
+    with make_client().stream(AID, "hi", output_schema=schema) as chunks:
+        result = chunks.result()
+    assert result.structured == {"answer": "x"}
+    assert json.loads(route.calls.last.request.content)["output_schema"] == schema
+    router.post(ASK).mock(side_effect=stream_response(ndjson([final_chunk("plain prose")])))
+    with make_client().stream(AID, "hi") as chunks, pytest.raises(errors.StreamViolation, match="JSON text"):
+        _ = chunks.result().structured
+
+
+@pytest.mark.parametrize(
+    ("body", "structured"),
+    [
+        ({"output_schema": {"type": "object", "properties": {}}}, True),
+        ({"output_schema": {}}, False),  # an empty schema is ignored by the server
+        ({"outputSchema": {}, "output_schema": {"type": "object"}}, False),  # camelCase wins
+        ({"outputSchema": {"type": "object"}, "output_schema": None}, True),
+        ({"text": "hi"}, False),
+    ],
+)
+def test_asks_structured_reads_the_body_as_the_server_does(body: dict[str, Any], structured: bool) -> None:
+    assert asks_structured(body) is structured
+
+
+def test_history_items_may_omit_the_message(router, make_client) -> None:
+    token_route(router)
+    route = router.post(ASK).respond(json={"generated": "ok", "timeElapsed": 0.1, "tokensUsed": None,
+                                           "thoughts": None, "taskId": None, "success": True, "agentError": None,
+                                           "toolErrors": None})
+    make_client().ask(AID, "hi", history=[{"role": "User"}, {"role": "Assistant", "message": None}])
+    assert json.loads(route.calls.last.request.content)["history"] == [{"role": "User"},
+                                                                       {"role": "Assistant", "message": None}]
