@@ -276,3 +276,18 @@ def test_a_number_below_an_assumed_minimum_names_the_assumption() -> None:
     classification = codemie.schemathesis("codemie", "negative_data_rejection", case, response)
     assert classification.severity is Severity.ASSUMPTION and "minimum: the server declares no bound" in \
         classification.note
+
+
+def test_a_streamed_chunk_against_assumed_and_documented_parts_of_the_chunk_schema() -> None:
+    from apigate.contract.streams import ChunkMismatch
+
+    codemie = Classifier(load_contract("codemie"))
+    chat = "POST /v1/assistants/{assistant_id}/model"
+    thought = {"id": "t", "message": "Hello", "author_type": "Assistant", "output_format": "html"}
+    chunk = {"generated_chunk": None, "generated": None, "thought": thought, "last": False, "time_elapsed": None}
+    if not any(m.pointer.endswith("/Thought/properties/author_type") for m in codemie.assumptions.marks):
+        pytest.skip("the CodeMie contract does not mark the thought's author_type enum")
+    assumed = codemie.probe(chat, ChunkMismatch("chunk #0 does not match", offset=0, chunk=chunk))
+    assert assumed.severity is Severity.ASSUMPTION and "enum" in assumed.note
+    broken = {k: v for k, v in chunk.items() if k != "last"}  # a required key of every chunk: documented
+    assert codemie.probe(chat, ChunkMismatch("chunk #0", offset=0, chunk=broken)).severity is Severity.FAILURE

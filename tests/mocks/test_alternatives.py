@@ -12,7 +12,7 @@ import pytest
 from apigate.config import DEMO
 from apigate.mocks.settings import ALTERNATIVES
 
-from ._asgi import CODEMIE, ORIGIN, ASGIClient, password_token
+from ._asgi import CHAT, CODEMIE, ORIGIN, ASGIClient, password_token
 from .test_basejump import BASE, CONNECTION, UNKNOWN, bearer, key, make, ok, user
 
 Probe = Callable[[ASGIClient], httpx.Response]
@@ -51,6 +51,10 @@ def _assistants(mock: ASGIClient) -> httpx.Response:
                     headers={"Authorization": f"Bearer {token}"})
 
 
+def _chat(mock: ASGIClient) -> httpx.Response:
+    return mock.post(CHAT, json={"text": "hi"}, headers={"Authorization": f"Bearer {password_token(mock)}"})
+
+
 def _join(bj: ASGIClient) -> httpx.Response:
     me = user(bj)
     team = ok(me.post("/account/team/", params={"team_name": "t"}))["team_uuid"]
@@ -68,6 +72,10 @@ CASES: dict[str, tuple[Probe, Callable[[httpx.Response], bool], Callable[[httpx.
         lambda r: r.status_code == 401 and not r.content,
         lambda r: r.status_code == 401 and r.json() == {"detail": "Not authenticated"}
         and r.headers["www-authenticate"].startswith("Bearer")),
+    "codemie.thought_values": (
+        _chat, lambda r: r.json()["thoughts"][0]["author_type"] == "Tool",
+        lambda r: (r.json()["thoughts"][0]["author_type"], r.json()["thoughts"][0]["output_format"]) == (
+            "Assistant", "html")),
     "codemie.lenient_list_query": (_assistants, lambda r: r.status_code == 422,
                                    lambda r: r.status_code == 200 and r.json()["pagination"]["page"] == 0),
     "basejump.empty_names": (

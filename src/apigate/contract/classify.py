@@ -28,6 +28,7 @@ from apigate.contract.assumptions import Mark
 from apigate.contract.documents import Contract, OperationInfo
 from apigate.contract.envelopes import check_error_body
 from apigate.contract.state import route_missed, stream_check_for
+from apigate.contract.streams import ChunkMismatch
 from apigate.errors import ContractViolation, DocumentError
 from apigate.verdict import Severity
 
@@ -303,6 +304,8 @@ def _error_marks(contract: Contract, root: Any, error: Any) -> list[str]:
     mark = Mark.read(node)
     if mark is not None and mark.covers(keyword):
         out.append(f"{keyword}: {mark.why}")
+    for inner in getattr(error, "context", None) or ():  # an anyOf / oneOf: what its alternatives broke
+        out += [text for text in _error_marks(contract, root, inner) if text not in out]
     return out
 
 
@@ -378,9 +381,22 @@ class Classifier:
             return self._status_assumed(op, error.statuses, error.status) or FAILURE
         if isinstance(error, BodyMismatch):
             return self._body_assumed(error.place, error.instance) or FAILURE
+        if isinstance(error, ChunkMismatch) and op is not None:
+            return self._chunk_assumed(op, error.chunk) or FAILURE
         if answer is not None and op is not None:
             return self._answer_assumed(op, *answer) or FAILURE
         return FAILURE
+
+    def _chunk_assumed(self, op: OperationInfo, chunk: dict[str, Any]) -> Classification | None:
+        """A streamed chunk the operation's documented chunk schema rejects and the relaxed one accepts."""
+        relaxed_op = self.relaxed.find_operation(op.method, op.path)
+        strict = self.contract.stream_media_types(op)
+        relaxed = self.relaxed.stream_media_types(relaxed_op) if relaxed_op is not None else {}
+        for kind, schema in strict.items():
+            errors = self.strict_judge.errors(schema, chunk)
+            if errors and kind in relaxed and not self.relaxed_judge.errors(relaxed[kind], chunk):
+                return self._schema_assumed(errors)
+        return None
 
     def _answer_assumed(self, op: OperationInfo, status: int, content_type: str | None,
                         body: bytes) -> Classification | None:

@@ -94,6 +94,8 @@ ALTERNATIVES: Final[dict[str, str]] = {
                                     "challenge (Keycloak 26 sends none; the {error, error_description} form is "
                                     "assumed)",
     # CodeMie
+    "codemie.thought_values": "thoughts carry author_type 'Assistant' and output_format 'html' (free strings in the "
+                              "backend's model; the contract's enums are assumed)",
     "codemie.lenient_list_query": "GET /v1/assistants answers a negative page or per_page 0 with the first page / "
                                   "the default size, and skips filter values of another type (no 422 / 400)",
     # Basejump
