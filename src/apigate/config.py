@@ -188,6 +188,8 @@ def _read_file(path: Path | None, env: Mapping[str, str]) -> dict[str, str]:
         raise ConfigError(f"config file {path}: {exc}") from None
     out: dict[str, str] = {}
     for section, table in data.items():
+        if section == "accept":  # [[accept]]: known failures, read by apigate.accept
+            continue
         if not isinstance(table, dict):
             raise ConfigError(f"config file {path}: [{section}] must be a table")
         for key, value in table.items():

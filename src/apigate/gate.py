@@ -28,7 +28,7 @@ from apigate.errors import ConfigError
 from apigate.loadsummary import DEFAULT_HOLD, HoldPolicy, LoadDetails, held_problems, load_details
 from apigate.redact import redact
 from apigate.stats import bootstrap_quantile_diff, mann_whitney_u, subsample
-from apigate.summary import STATS, Summary
+from apigate.summary import STATS, ApiContract, Summary
 
 __all__ = [
     "Comparison",
@@ -385,12 +385,16 @@ def evaluate(
     baseline: Summary | None = None,
     *,
     notes: Sequence[str] = (),
+    strict: bool = False,
 ) -> GateResult:
-    """Judge ``summary`` against ``thresholds`` (packaged defaults when ``None``) and, if given, ``baseline``."""
+    """Judge ``summary`` against ``thresholds`` (packaged defaults when ``None``) and, if given, ``baseline``.
+
+    ``strict``: contract warnings (assumed constraints, HTTP-layer answers) fail the gate too.
+    """
     thresholds = thresholds or default_thresholds()
     verdicts: list[Verdict] = []
     all_notes = list(notes)
-    verdicts.extend(_contract_verdicts(summary, thresholds))
+    verdicts.extend(_contract_verdicts(summary, thresholds, strict=strict))
     verdicts.extend(_limit_verdicts(summary, thresholds))
     verdicts.extend(_failure_rate_verdicts(summary, thresholds))
     details = load_details(summary)
@@ -412,21 +416,39 @@ def evaluate(
     return GateResult(tuple(verdicts), baseline.source if baseline is not None else None, tuple(all_notes))
 
 
-def _contract_verdicts(summary: Summary, thresholds: Thresholds) -> list[Verdict]:
+def _contract_verdicts(summary: Summary, thresholds: Thresholds, *, strict: bool) -> list[Verdict]:
     if not thresholds.contract_must_pass or summary.contract is None:
         return []
     out: list[Verdict] = []
     for api in summary.contract.values():
-        if api.passed:
-            out.append(Verdict("contract", f"contract {api.api}", "pass", f"{api.checks} checks passed"))
+        extras = _contract_extras(api, strict=strict)
+        failing = api.failing(strict=strict)
+        if not failing and (api.passed or api.warnings or api.known or api.accept_entries):
+            out.append(Verdict("contract", f"contract {api.api}", "pass", f"{api.checks} checks passed{extras}"))
             continue
-        n = len(api.failures)
-        first = api.failures[0] if api.failures else None
+        n = len(failing)
+        first = failing[0] if failing else None
         detail = f": {first.operation} {first.check}: {first.reason}" if first else ""
         more = f" (+{n - 1} more)" if n > 1 else ""
-        out.append(Verdict("contract", f"contract {api.api}", "fail",
-                           redact(f"{n} failing check{'s' if n != 1 else ''} of {api.checks}{detail}{more}")))
+        text = f"{n} failing check{'s' if n != 1 else ''} of {api.checks}{detail}{more}{extras}"
+        out.append(Verdict("contract", f"contract {api.api}", "fail", redact(text)))
     return out
+
+
+def _contract_extras(api: ApiContract, *, strict: bool) -> str:
+    """``; 3 warnings, 1 known failure accepted, 1 accept entry fixed`` (what did not fail, or failed only when
+    strict)."""
+    def count(n: int, word: str, plural: str = "") -> str:
+        return f"{n} {word if n == 1 else plural or word + 's'}"
+
+    parts = []
+    if api.warnings:
+        parts.append(count(len(api.warnings), "warning") + (" (--strict: failing)" if strict else ""))
+    if api.known:
+        parts.append(count(len(api.known), "known failure") + " accepted")
+    if api.fixed:
+        parts.append(count(len(api.fixed), "accept entry", "accept entries") + " fixed (no longer occurring)")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _limit_verdicts(summary: Summary, thresholds: Thresholds) -> list[Verdict]:

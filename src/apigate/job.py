@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from apigate._version import __version__
+from apigate.accept import AcceptList
 from apigate.config import Target
 from apigate.contract.defaults import CONTRACT_MOCK
 from apigate.errors import ApigateError
@@ -60,6 +61,9 @@ class JobOptions:
     history_baseline: int = 0  # > 0: median of the last N passing runs in the history is the baseline
     history_db: Path | None = None  # None: no history kept
     label: str = ""
+    seed: int | str | None = None  # the contract suite's property tests (see apigate.contract.runner.resolve_seed)
+    strict: bool = False  # contract warnings fail the run
+    accept: AcceptList = field(default_factory=AcceptList)  # known failures
 
 
 @dataclass
@@ -114,10 +118,11 @@ def run_job(target: Target, options: JobOptions, say: Callable[[str], None]) -> 
             with MockProcess(contract_mock) as server:
                 contract_target = load_target(server.origin)
                 contract = run_contract(contract_target, max_examples=options.profile.max_examples,
-                                        out_dir=out / "contract", mock_settings=contract_mock, progress=say)
+                                        out_dir=out / "contract", mock_settings=contract_mock, progress=say,
+                                        seed=options.seed, strict=options.strict, accept=options.accept)
         else:
             contract = run_contract(target, max_examples=options.profile.max_examples, out_dir=out / "contract",
-                                    progress=say)
+                                    progress=say, seed=options.seed, strict=options.strict, accept=options.accept)
         contract_summary = contract.to_summary()
         exit_codes.append(contract.exit_code)
     except ApigateError as exc:
@@ -195,6 +200,7 @@ def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors
     from apigate.gate import Verdict, evaluate, load_thresholds, render_table
     from apigate.history import baseline_from_history, read_runs, record_run
     from apigate.report import write_report
+    from apigate.report.text import contract_sections
     from apigate.summary import load_summary
 
     summary = load_summary(out / "summary.json")  # re-read: the report shows exactly what was written
@@ -207,7 +213,7 @@ def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors
         baseline = baseline_from_history(options.history_db, options.history_baseline)
         if baseline is None:
             notes.append("no passing run in the history yet: no baseline comparison")
-    result = evaluate(summary, thresholds, baseline, notes=tuple(notes))
+    result = evaluate(summary, thresholds, baseline, notes=tuple(notes), strict=options.strict)
     # a step that stopped with an error is a failing check: no report may read "PASSED" for a run that did not run
     step_errors = tuple(Verdict("error", f"{step} completed", "fail", redact(detail))
                         for step, _, detail in (e.partition(": ") for e in errors))
@@ -219,4 +225,4 @@ def _gate_and_report(out: Path, doc: dict[str, Any], options: JobOptions, errors
                    passed=result.passed and not errors)
         history = read_runs(options.history_db, last=20)
     write_report(out, summary, gate=result, baseline=baseline, history=history)
-    return result.exit_code, render_table(result)
+    return result.exit_code, contract_sections(summary) + render_table(result)

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from apigate.errors import DocumentError
+from apigate.verdict import Severity
 
 __all__ = [
     "STATS",
     "STREAM_METRICS",
     "ApiContract",
-    "ContractFailure",
+    "ContractFinding",
     "FailureReason",
     "MetricStats",
     "RequestStats",
@@ -94,21 +95,42 @@ class FailureReason:
 
 
 @dataclass(frozen=True)
-class ContractFailure:
+class ContractFinding:
+    """A contract check that did not pass, and what it means for the verdict (:class:`~apigate.verdict.Severity`)."""
+
     operation: str
     check: str
     reason: str
     curl: str = ""
+    severity: Severity = Severity.FAILURE
+    note: str = ""  # the assumptions involved, the accept entry's reason, the expiry
 
 
 @dataclass(frozen=True)
 class ApiContract:
-    """The contract suite's result for one API."""
+    """The contract suite's result for one API.
+
+    ``failures`` fail the run (``failure``, ``expired``); ``warnings`` fail it only when strict; ``known`` are
+    accepted failures; ``accept_entries`` are accept entries that matched nothing (``fixed``, or ``expired``).
+    """
 
     api: str
     passed: bool
     checks: int
-    failures: tuple[ContractFailure, ...] = ()
+    failures: tuple[ContractFinding, ...] = ()
+    warnings: tuple[ContractFinding, ...] = ()
+    known: tuple[ContractFinding, ...] = ()
+    accept_entries: tuple[ContractFinding, ...] = ()
+    seed: int | None = None
+
+    def failing(self, *, strict: bool = False) -> tuple[ContractFinding, ...]:
+        """What fails this API: failures, warnings when ``strict``, expired accept entries."""
+        return tuple(f for f in (*self.failures, *self.warnings, *self.accept_entries)
+                     if f.severity.fails(strict=strict))
+
+    @property
+    def fixed(self) -> tuple[ContractFinding, ...]:
+        return tuple(f for f in self.accept_entries if f.severity is Severity.FIXED)
 
 
 @dataclass(frozen=True)
@@ -281,18 +303,40 @@ def _metric(name: str, value: Any) -> MetricStats:
     return MetricStats(name=name, unit=str(value.get("unit", "ms")), count=count, **stats)
 
 
+# summary.json's contract sections -> the severities a finding there may have (the first when it names none)
+_SECTIONS: Final[dict[str, tuple[Severity, ...]]] = {
+    "failures": (Severity.FAILURE, Severity.EXPIRED),
+    "warnings": (Severity.ASSUMPTION, Severity.HTTP_LAYER),
+    "known": (Severity.KNOWN,),
+    "accept_entries": (Severity.FIXED, Severity.EXPIRED),
+}
+
+
 def _contract(api: str, value: Any) -> ApiContract:
     value = _mapping(value, f"contract.{api}")
     passed = value.get("passed")
     if not isinstance(passed, bool):
         raise ValueError(f"contract.{api}.passed must be true or false")
-    failures = tuple(
-        ContractFailure(str(f.get("operation", "")), str(f.get("check", "")), str(f.get("reason", "")),
-                        str(f.get("curl", "")))
-        for f in _list(value.get("failures", []), f"contract.{api}.failures")
-        if _mapping(f, f"contract.{api}.failures[]") is not None
-    )
-    return ApiContract(api, passed, _int(value.get("checks", 0), f"contract.{api}.checks"), failures)
+    seed = value.get("seed")
+    if seed is not None:
+        seed = _int(seed, f"contract.{api}.seed")
+    sections = {name: _findings(api, name, value.get(name, []), allowed) for name, allowed in _SECTIONS.items()}
+    return ApiContract(api, passed, _int(value.get("checks", 0), f"contract.{api}.checks"), seed=seed, **sections)
+
+
+def _findings(api: str, section: str, value: Any, allowed: tuple[Severity, ...]) -> tuple[ContractFinding, ...]:
+    out = []
+    for f in _list(value, f"contract.{api}.{section}"):
+        f = _mapping(f, f"contract.{api}.{section}[]")
+        try:
+            severity = Severity(f.get("severity", allowed[0]))
+        except ValueError:
+            raise ValueError(f"contract.{api}.{section}[]: unknown severity {f.get('severity')!r}") from None
+        if severity not in allowed:
+            raise ValueError(f"contract.{api}.{section}[]: severity {severity} does not belong here")
+        out.append(ContractFinding(str(f.get("operation", "")), str(f.get("check", "")), str(f.get("reason", "")),
+                                   str(f.get("curl", "")), severity, str(f.get("note", ""))))
+    return tuple(out)
 
 
 def _timeline_row(row: Any) -> tuple[int, int, int]:

@@ -156,12 +156,21 @@ def test_results_summary_junit_and_text_are_redacted_and_complete() -> None:
     result = _result()
     assert not result.passed and result.exit_code == 1
     summary = summary_document(result)["contract"]
-    assert summary == {"codemie": {"passed": False, "checks": 3, "failures": [{
+    assert summary == {"codemie": {"passed": False, "checks": 3, "seed": None, "failures": [{
         "operation": "GET /v1/user", "check": "auth.expired_token", "reason": "answered 200",
-        "curl": "curl -H 'Authorization: ***' http://x"}]}}
+        "curl": "curl -H 'Authorization: ***' http://x", "severity": "failure"}], "warnings": [], "known": [],
+        "accept_entries": []}}
     text = render_text(result)
     assert "auth.expired_token — answered 200" in text and "eyJ" not in text
     junit = ElementTree.fromstring(render_junit(result).split("?>", 1)[1])
     failures = list(junit.iter("failure"))
     assert len(failures) == 1 and failures[0].get("type") == "auth.expired_token"
     assert "eyJ" not in ElementTree.tostring(junit, encoding="unicode")
+
+
+def test_default_seed_is_derived_and_random_is_fresh() -> None:
+    from apigate.contract.runner import default_seed, resolve_seed
+
+    assert resolve_seed(None) == default_seed() == default_seed()
+    assert resolve_seed(5) == 5
+    assert len({resolve_seed("random") for _ in range(4)}) > 1

@@ -502,6 +502,7 @@ def test_chat_validation(bj: ASGIClient) -> None:
     ("2025-04-10T12:00:00", "2025-04-10T12:00:00Z"),  # no offset: UTC
     ("2025-04-10 14:00:00.5+02:00", "2025-04-10T12:00:00.500000Z"),
     ("20250410T120000", None),  # ISO basic format: pydantic refuses it
+    ("0001-01-01T00:04:00+04:00", "0001-01-01T00:04:00+04:00"),  # year 0 in UTC: kept with its offset (was a 500)
 ])
 def test_prompt_time_is_answered_as_a_datetime(bj: ASGIClient, sent: str, answered: str | None) -> None:
     """The prompt's ``timestamp`` is parsed as pydantic does and answered as a UTC RFC 3339 ``prompt_time`` (the

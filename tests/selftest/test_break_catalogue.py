@@ -7,6 +7,7 @@ Runs are real ``apigate contract`` processes (two at a time), with a small ``--m
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -74,6 +75,9 @@ def test_faithful_mock_passes(runs: dict[str, Run]) -> None:
     run = runs[BASELINE]
     assert run.code == 0, f"false alarm on the faithful mock:\n{run.output[-4000:]}"
     assert (run.out_dir / "junit.xml").exists() and (run.out_dir / "summary.json").exists()
+    contract = json.loads((run.out_dir / "summary.json").read_text(encoding="utf-8"))["contract"]
+    warnings = [w for api in contract.values() for w in api["warnings"]]
+    assert not warnings, f"the faithful mock breaks the contracts' assumptions: {warnings[:3]}"
 
 
 @pytest.mark.parametrize("name", sorted(BREAKS))

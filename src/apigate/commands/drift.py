@@ -4,6 +4,10 @@ Each service's own published document is fetched (``<base>/openapi.json``; a liv
 document) and compared with the pinned contract (pinned = OLD, live = NEW). A service that publishes none
 (Basejump, usually) is reported as such. Exit codes: 0 no drift at or above ``--fail-on``; 1 drift; 2 a service
 cannot be reached, or configuration/document errors.
+
+Known drift (a FastAPI-generated document declares things the server does not do) is accepted by ``[[accept]]``
+entries with a ``rule`` (``--accept FILE``, or apigate.toml's): accepted findings are listed as known and do not
+fail; entries that match nothing are listed as fixed; an expired entry fails (:mod:`apigate.accept`).
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ HELP = "compare what the live services publish (OpenAPI / OIDC discovery) with t
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from apigate.commands.contract import add_verdict_arguments
     from apigate.commands.diff import add_output_arguments
 
     parser.add_argument("--api", choices=("codemie", "basejump", "keycloak", "all"), default="all",
                         help="which service to check (default: all)")
     add_output_arguments(parser)
+    add_verdict_arguments(parser, strict=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from collections.abc import Iterator
 
+    from apigate.accept import DriftSettlement, load_accept
     from apigate.commands.diff import fails
     from apigate.config import Target, load_target
     from apigate.diff import group_findings, render
@@ -36,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     apis = APIS if args.api == "all" else (args.api,)
     target = load_target()
+    accept = load_accept(args.accept)
 
     @contextlib.contextmanager
     def resolved(target: Target) -> Iterator[Target]:
@@ -51,23 +59,36 @@ def run(args: argparse.Namespace) -> int:
             print(f"apigate drift: embedded mock at {server.origin}", file=sys.stderr, flush=True)
             yield load_target(server.origin)
 
-    reports: list[DriftReport] = []
+    reports: list[tuple[DriftReport, DriftSettlement]] = []
 
     def emit_json() -> None:
         payload = {"apis": [
             {"api": r.api, "pinned": r.pinned, "live": r.live, "note": r.note,
-             "summary": {s: sum(1 for f in r.findings if f.severity == s) for s in ("breaking", "warning", "compatible")},
-             "changes": [c.to_dict() for c in group_findings(r.findings)],  # grouped by cause, as apigate diff
-             "findings": [f.to_dict() for f in r.findings]}
-            for r in reports
+             "summary": {s: sum(1 for f in settled.findings if f.severity == s)
+                         for s in ("breaking", "warning", "compatible")},
+             "changes": [c.to_dict() for c in group_findings(settled.findings)],  # grouped by cause, as apigate diff
+             "findings": [f.to_dict() for f in settled.findings],
+             "known": [{**f.to_dict(), "accepted": e.known_note()} for f, e in settled.known],
+             "expired": [{**f.to_dict(), "accepted": e.expired_note()} for f, e in settled.expired],
+             "accept_entries": [{"entry": e.describe(), "severity": severity.value, "note": note}
+                                for e, severity, note in settled.entries]}
+            for r, settled in reports
         ]}
         sys.stdout.write(redact(json.dumps(payload, indent=2, ensure_ascii=False)) + "\n")
+
+    def accepted_lines(settled: DriftSettlement) -> list[str]:
+        lines = [f"known (accepted): {f.severity} {f.rule} {f.location}: {e.known_note()}" for f, e in settled.known]
+        lines += [f"EXPIRED acceptance: {f.severity} {f.rule} {f.location}: {e.expired_note()}"
+                  for f, e in settled.expired]
+        lines += [f"{severity.value.upper()} accept entry {e.describe()}: {note}" for e, severity, note in settled.entries]
+        return lines
 
     try:
         with resolved(target) as current:
             for api in apis:
                 report = check_drift(api, current)
-                reports.append(report)
+                settled = accept.settle_drift(api, report.findings)
+                reports.append((report, settled))
                 if args.format == "json":
                     continue
                 heading = f"{api}: {report.live} vs pinned {report.pinned}"
@@ -75,9 +96,14 @@ def run(args: argparse.Namespace) -> int:
                 if report.note:
                     sys.stdout.write(redact(report.note) + "\n\n")
                 else:
-                    sys.stdout.write(render(report.findings, args.format, old=report.pinned, new=report.live) + "\n")
+                    sys.stdout.write(render(settled.findings, args.format, old=report.pinned, new=report.live) + "\n")
+                lines = accepted_lines(settled)
+                if lines:
+                    bullet = "- " if args.format == "markdown" else ""
+                    sys.stdout.write(redact("".join(f"{bullet}{line}\n" for line in lines)) + "\n")
                 sys.stdout.flush()
     finally:
         if args.format == "json":
             emit_json()
-    return 1 if any(fails(list(r.findings), args.fail_on) for r in reports) else 0
+    failed = any(fails(list(settled.findings), args.fail_on) or settled.fails for _, settled in reports)
+    return 1 if failed else 0

@@ -10,6 +10,7 @@ HELP = "judge a summary.json: contract results, latency limits, failure rates an
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from apigate.commands.contract import add_verdict_arguments
     from apigate.history import DEFAULT_DB
 
     parser.add_argument("summary", type=Path, nargs="?", metavar="SUMMARY",
@@ -30,12 +31,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print-thresholds", action="store_true",
                         help="print the default thresholds file (documented) and exit")
     parser.add_argument("--all", action="store_true", help="list skipped checks too")
+    add_verdict_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from apigate.accept import load_accept
     from apigate.errors import DocumentError, UsageError
     from apigate.gate import default_thresholds_text, evaluate, load_thresholds, render_table
     from apigate.history import baseline_from_history, record_run
+    from apigate.report.text import contract_sections
     from apigate.summary import load_summary
 
     if args.print_thresholds:
@@ -46,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
     if args.last < 1:
         raise UsageError("--last must be at least 1")
     thresholds = load_thresholds(args.thresholds)
+    accept = load_accept(args.accept)
     summary = load_summary(args.summary)
+    if accept:  # settle the contract findings with this list instead of the one the run used (if any)
+        summary = accept.settle_summary(summary)
     if not summary.metrics and summary.contract is None:
         # nothing to judge: passing it would turn a broken or wrong file into a green CI job
         raise DocumentError(f"{summary.source}: no metrics and no contract results to judge")
@@ -58,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         baseline = baseline_from_history(args.history_db, args.last)
         if baseline is None:
             notes.append(f"no passing runs in {args.history_db}: no baseline, regressions not checked")
-    result = evaluate(summary, thresholds, baseline, notes=notes)
-    sys.stdout.write(render_table(result, show_skipped=args.all))
+    result = evaluate(summary, thresholds, baseline, notes=notes, strict=args.strict)
+    sys.stdout.write(contract_sections(summary) + render_table(result, show_skipped=args.all))
     if args.record:
         folder = args.summary if args.summary.is_dir() else args.summary.parent
         label = args.label if args.label is not None else folder.resolve().name

@@ -10,6 +10,7 @@ HELP = "the main job: contract suite + load run + gate; writes reports/<UTC time
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from apigate.commands.contract import add_verdict_arguments
     from apigate.mocks.settings import MockSettings
 
     parser.add_argument("--profile", choices=["smoke", "full"], default="smoke",
@@ -33,12 +34,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history-db", type=Path, default=Path("reports/history.sqlite"), metavar="PATH",
                         help="run history (SQLite; default reports/history.sqlite)")
     parser.add_argument("--no-history", action="store_true", help="do not record this run in the history")
+    add_verdict_arguments(parser)
     MockSettings.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from apigate.accept import load_accept
     from apigate.config import load_target
     from apigate.errors import UsageError
     from apigate.job import PROFILES, JobOptions, default_out_dir, run_job
@@ -68,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
         history_baseline=args.history_baseline,
         history_db=None if args.no_history else args.history_db,
         label=label,
+        seed=args.seed,
+        strict=args.strict,
+        accept=load_accept(args.accept),  # ConfigError (exit 2) on a malformed file, before any work
     )
 
     def say(line: str) -> None:

@@ -4,7 +4,7 @@ Public surface::
 
     run_contract(target, apis, max_examples, out_dir, *, seed, workers, progress, mock_settings) -> ContractResult
     ContractResult (.passed, .exit_code, .to_summary() -> summary.json's "contract" key), ApiResult,
-    OperationResult, CheckFailure
+    OperationResult, Finding
     render_text / render_junit / write_reports      the terminal summary, JUnit XML, summary.json
     ALL_APIS, DEFAULT_MAX_EXAMPLES
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from apigate.contract.documents import ALL_APIS
 from apigate.contract.report import render_junit, render_text, write_reports
-from apigate.contract.results import ApiResult, CheckFailure, ContractResult, OperationResult
+from apigate.contract.results import ApiResult, ContractResult, Finding, OperationResult
 from apigate.contract.runner import DEFAULT_MAX_EXAMPLES, run_contract
 
 __all__ = [  # noqa: RUF022 - grouped by concern
@@ -25,7 +25,7 @@ __all__ = [  # noqa: RUF022 - grouped by concern
     "run_contract",
     # results
     "ApiResult",
-    "CheckFailure",
+    "Finding",
     "ContractResult",
     "OperationResult",
     # writers

@@ -91,7 +91,7 @@ def probe_auth(
             continue
         base = good.get(op.label)
         if base is None:
-            prober.result.record(op.label, "auth.baseline", AssertionError(
+            prober.record(op.label, "auth.baseline", AssertionError(
                 "no request with the suite's valid credentials succeeded, so auth enforcement could not be probed"))
             continue
         requirements = op.definition.get("security", contract.document.get("security") or [])

@@ -1,7 +1,9 @@
 """apigate's own schemathesis checks, run on every response next to schemathesis' default checks.
 
-* ``apigate_error_envelope`` — every error status carries the service's documented body
-  (:mod:`apigate.contract.envelopes`).
+* ``apigate_error_envelope`` — an error status the contract documents for the operation (as the request's method
+  and path) carries the service's documented body (:mod:`apigate.contract.envelopes`). Statuses the contract does
+  not document there (a framework's 405 for an undeclared method, a proxy's 413) are status_code_conformance's
+  business, not this check's.
 * ``apigate_stream`` — on an operation whose contract documents a streamed answer: a request whose ``stream`` the
   server reads as true (lax, as pydantic: ``true``, ``1``, ``"yes"``, ...) answered 200 must be a valid stream
   (documented Content-Type, every chunk parses and matches the contract's chunk schema, exactly one terminal chunk,
@@ -68,7 +70,10 @@ def apigate_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
     found = active_state(case.operation.schema)
     if found is None or response.status_code < 400:
         return None
-    api, _ = found
+    api, state = found
+    op = state.contract.find_operation(str(response.request.method), case.operation.path)
+    if op is None or not op.documents_status(response.status_code):
+        return None
     check_error_body(api, response.status_code, _content_type(response), response.content or b"",
                      route_missed=route_missed(case.path_parameters),
                      www_authenticate=_header(response, "www-authenticate"))

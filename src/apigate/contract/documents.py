@@ -10,20 +10,24 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
 from apigate.errors import DocumentError
 from apigate.resources import contract_path
 
+if TYPE_CHECKING:
+    from apigate.contract.assumptions import Assumptions
+
 __all__ = [
     "ALL_APIS",
     "API_KEY",
     "Contract",
     "OperationInfo",
+    "escape_pointer",
     "load_contract",
 ]
 
@@ -54,6 +58,11 @@ class OperationInfo:
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+    def documents_status(self, status: int) -> bool:
+        """Whether the operation documents answering ``status`` (exactly, by its ``NXX`` range, or ``default``)."""
+        keys = {str(key).upper() for key in self.definition.get("responses") or {}}
+        return str(status) in keys or f"{str(status)[0]}XX" in keys or "DEFAULT" in keys
 
 
 class Contract:
@@ -114,17 +123,43 @@ class Contract:
                 secured = bool(security) and all(bool(req) for req in security)
                 yield OperationInfo(method.upper(), path, definition, secured)
 
+    def find_operation(self, method: str, path: str) -> OperationInfo | None:
+        return next((op for op in self.operations() if op.method == method.upper() and op.path == path), None)
+
     def operation(self, method: str, path: str) -> OperationInfo:
-        for op in self.operations():
-            if op.method == method.upper() and op.path == path:
-                return op
-        raise DocumentError(f"{self.source}: no operation {method.upper()} {path}")
+        found = self.find_operation(method, path)
+        if found is None:
+            raise DocumentError(f"{self.source}: no operation {method.upper()} {path}")
+        return found
+
+    @cached_property
+    def assumptions(self) -> Assumptions:
+        """The document's ``x-apigate-assumed`` marks and its relaxed copy."""
+        from apigate.contract.assumptions import Assumptions
+
+        return Assumptions(self)
 
     def response_content(self, op: OperationInfo, status: str) -> dict[str, Any]:
         responses = op.definition.get("responses") or {}
         response = self.resolve(responses.get(status) or {})
         content = response.get("content") if isinstance(response, dict) else None
         return content if isinstance(content, dict) else {}
+
+    def response_schema_place(self, op: OperationInfo, status: str, media_type: str) -> str | None:
+        """The JSON pointer of ``op``'s documented schema for ``status`` and ``media_type`` (through a response
+        component when the status refers to one); ``None`` when undocumented."""
+        responses = op.definition.get("responses") or {}
+        if status not in responses:
+            return None
+        place = f"#/paths/{escape_pointer(op.path)}/{op.method.lower()}/responses/{escape_pointer(status)}"
+        entry = responses[status]
+        while isinstance(entry, dict) and isinstance(entry.get("$ref"), str):
+            place = entry["$ref"]
+            entry = self.pointer(place)
+        media = entry.get("content", {}).get(media_type) if isinstance(entry, dict) else None
+        if not isinstance(media, dict) or "schema" not in media:
+            return None
+        return f"{place}/content/{escape_pointer(media_type)}/schema"
 
     def stream_media_types(self, op: OperationInfo) -> dict[str, dict[str, Any]]:
         """Documented streamed media types of the 200 answer -> the JSON schema of ONE decoded chunk."""
@@ -146,6 +181,11 @@ class Contract:
         root = {k: v for k, v in self._document.items() if k in ("components", "paths")}
         root.update(copy.deepcopy(schema))  # unknown top-level keys (components, paths) are ignored by validation
         return Draft202012Validator(root, format_checker=FormatChecker())
+
+
+def escape_pointer(part: str) -> str:
+    """``part`` escaped for a JSON pointer (``~`` and ``/``)."""
+    return part.replace("~", "~0").replace("/", "~1")
 
 
 def _rewrite_contains_consts(node: Any) -> None:

@@ -8,17 +8,23 @@ but schemathesis cannot read from it (see :data:`CREDENTIAL_OPERATIONS`).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from apigate.contract.auth import CredentialSource, install_auth
+from apigate.contract.classify import well_formed_headers
 from apigate.contract.documents import Contract
-from apigate.contract.results import ApiResult
+from apigate.contract.probe import curl
+from apigate.contract.results import ApiResult, Finding
+from apigate.contract.state import active_state
 from apigate.errors import DocumentError
 from apigate.redact import redact
+from apigate.verdict import Severity
 
 __all__ = ["EngineOptions", "run_engine"]
 
@@ -88,9 +94,40 @@ def load_schema(contract: Contract, base_url: str, options: EngineOptions, crede
         raise DocumentError(f"{contract.source}: schemathesis cannot load it: {redact(str(exc)).splitlines()[0]}") \
             from None
     install_auth(schema, contract, credentials)
-    schema.hook("filter_case")(_semantically_valid)
-    schema.hook("filter_failure")(_not_an_artifact)
+    schema.hook("filter_case")(_sendable)
+    schema.hook("filter_failure")(_judge_failure)
     return schema
+
+
+def _check_name(failure: Any) -> str:
+    """The name of the check that raised ``failure`` (schemathesis' failure classes name their checks)."""
+    title = str(getattr(failure, "title", "") or "")
+    custom = re.match(r"Custom check failed: `([^`]+)`", title)
+    if custom:
+        return custom.group(1)
+    names = getattr(failure, "checks", ())
+    return str(names[0]) if names else type(failure).__name__
+
+
+def _judge_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """Keep ``failure`` when it is a failure; a warning (an assumed constraint, an HTTP-layer answer) is recorded
+    in the run's state instead and dropped, so that schemathesis goes on exploring the operation."""
+    if not _not_an_artifact(context, failure, case, response):
+        return False
+    found = active_state(case.operation.schema)
+    classifier = found[1].classifier if found is not None else None
+    if found is None or classifier is None:
+        return True
+    api, state = found
+    check = _check_name(failure)
+    classification = classifier.schemathesis(api, check, case, response)
+    if classification.severity is Severity.FAILURE:
+        return True
+    request = response.request
+    state.warn(Finding(str(case.operation.label), check, _reason(failure),
+                       curl=curl(str(request.method), str(request.url), dict(request.headers), request.body),
+                       detail=str(failure), severity=classification.severity, note=classification.note))
+    return False
 
 
 def _not_an_artifact(context: Any, failure: Any, case: Any, response: Any) -> bool:
@@ -117,6 +154,17 @@ def _not_an_artifact(context: Any, failure: Any, case: Any, response: Any) -> bo
         for part in ref[2:].split("/"):
             body = body.get(part) if isinstance(body, dict) else None
     return not (isinstance(body, dict) and body.get("required") is not True)
+
+
+def _sendable(context: Any, case: Any) -> bool:
+    """The case can be sent as a well-formed HTTP request (no generated header that breaks HTTP itself: such a
+    request is answered by the server's HTTP layer, never by the service) and means what it says (see below)."""
+    declared: set[str] = set()
+    found = active_state(case.operation.schema)
+    if found is not None and found[1].classifier is not None:
+        op = found[1].contract.find_operation(str(case.operation.method), str(case.operation.path))
+        declared = found[1].classifier.declared_headers(op) if op is not None else set()
+    return well_formed_headers(case.headers or {}, declared) and _semantically_valid(context, case)
 
 
 # Body fields whose contract documents a meaning JSON Schema cannot state: their value must itself be a valid JSON
@@ -161,6 +209,39 @@ def _reason(failure: Any) -> str:
     return f"{title}: {detail}" if detail and title else (title or detail or type(failure).__name__)
 
 
+@contextlib.contextmanager
+def reproducible_generation() -> Iterator[None]:
+    """Generated cases that depend on the contract and the seed only (the same verdict twice).
+
+    No example database (see :func:`build_config`), and Hypothesis' storage in a temporary folder removed
+    afterwards, not ``.hypothesis/`` in the working directory (nothing carries over from one run to the next).
+    Hypothesis also mixes "local constants" into generated data: literals it collects from the source of every
+    module loaded from outside site-packages. They would make the cases depend on how apigate is installed
+    (editable or not) and on which modules an earlier API's run happened to load (``--api basejump --seed N``
+    would not replay the basejump part of an ``--api all`` run), so they are switched off for the run.
+    """
+    from hypothesis import configuration
+    from hypothesis.internal.conjecture import providers
+
+    previous_home = getattr(configuration, "__hypothesis_home_directory", None)
+    local_constants = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    with tempfile.TemporaryDirectory(prefix="apigate-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        if local_constants is not None:
+            providers._get_local_constants = providers.Constants  # type: ignore[attr-defined]  # empty constants
+        if cache is not None:
+            cache.clear()
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous_home)
+            if local_constants is not None:
+                providers._get_local_constants = local_constants
+            if cache is not None:
+                cache.clear()
+
+
 def run_engine(
     contract: Contract,
     base_url: str,
@@ -178,24 +259,25 @@ def run_engine(
         result.operation(op.label)
     started = time.perf_counter()
     interrupted = False
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.Interrupted):  # schemathesis caught Ctrl-C and winds down its phases
-            interrupted = True
-        elif isinstance(event, events.ScenarioFinished):
-            _record_scenario(event, result)
-        elif isinstance(event, events.NonFatalError):
-            label = event.label if event.label in result.operations else "schemathesis"
-            message = redact(str(event.info.format() if hasattr(event.info, "format") else event.value))
-            result.operation(label).add_failure_text("schemathesis.error", _first_line(message), message)
-        elif isinstance(event, events.PhaseFinished) and progress is not None:
-            if event.status != Status.SKIP:
-                progress(f"  {contract.api}: {event.phase.name.value} {event.status.value}"
-                         f" ({time.perf_counter() - started:.1f}s)")
-        elif isinstance(event, events.FatalError):
-            raise event.exception
-        elif isinstance(event, events.EngineFinished):
-            for failure in event.failures:
-                result.operation("schemathesis").add_failure_text("after_run", _reason(failure), str(failure))
+    with reproducible_generation():
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.Interrupted):  # schemathesis caught Ctrl-C and winds down its phases
+                interrupted = True
+            elif isinstance(event, events.ScenarioFinished):
+                _record_scenario(event, result)
+            elif isinstance(event, events.NonFatalError):
+                label = event.label if event.label in result.operations else "schemathesis"
+                message = redact(str(event.info.format() if hasattr(event.info, "format") else event.value))
+                result.operation(label).add_failure_text("schemathesis.error", _first_line(message), message)
+            elif isinstance(event, events.PhaseFinished) and progress is not None:
+                if event.status != Status.SKIP:
+                    progress(f"  {contract.api}: {event.phase.name.value} {event.status.value}"
+                             f" ({time.perf_counter() - started:.1f}s)")
+            elif isinstance(event, events.FatalError):
+                raise event.exception
+            elif isinstance(event, events.EngineFinished):
+                for failure in event.failures:
+                    result.operation("schemathesis").add_failure_text("after_run", _reason(failure), str(failure))
     if interrupted:  # the caller writes what was checked so far and exits 130; no further phases or checks
         raise KeyboardInterrupt
 

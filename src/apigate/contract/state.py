@@ -11,11 +11,15 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from apigate.contract.documents import API_KEY, Contract
 from apigate.contract.streams import ChunkValidator, StreamCheck
+
+if TYPE_CHECKING:
+    from apigate.contract.classify import Classifier
+    from apigate.contract.results import Finding
 
 __all__ = ["RecordedRequest", "RunState", "activate", "active_state", "route_missed", "stream_check_for"]
 
@@ -35,8 +39,14 @@ class RecordedRequest:
 class RunState:
     contract: Contract
     streams: dict[str, StreamCheck]  # operation label -> its stream rules
+    classifier: Classifier | None = None  # what a check that did not pass means (failure or warning)
     good: dict[str, RecordedRequest] = field(default_factory=dict)  # operation label -> a 2xx request
+    warnings: list[Finding] = field(default_factory=list)  # checks schemathesis counts as passed: only warnings
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def warn(self, finding: Finding) -> None:
+        with self.lock:
+            self.warnings.append(finding)
 
     def remember(self, label: str, request: RecordedRequest) -> None:
         with self.lock:

@@ -15,9 +15,19 @@ from typing import Any
 from apigate.clients.stream import StreamDecoder, StreamValidator, media_type
 from apigate.errors import ContractViolation, StreamViolation
 
-__all__ = ["ChunkValidator", "StreamCheck", "StreamReport"]
+__all__ = ["ChunkMismatch", "ChunkValidator", "StreamCheck", "StreamReport"]
 
 ChunkValidator = Callable[[dict[str, Any]], Iterable[str]]  # error messages of one chunk (empty: valid)
+
+
+class ChunkMismatch(StreamViolation):
+    """A chunk does not match the contract's chunk schema; ``chunk`` is the chunk (judged again against the relaxed
+    contract: :mod:`apigate.contract.classify`)."""
+
+    def __init__(self, message: str, *, offset: int, chunk: dict[str, Any], expected: Any = None,
+                 actual: Any = None) -> None:
+        super().__init__(message, offset=offset, expected=expected, actual=actual)
+        self.chunk = chunk
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,8 @@ class StreamCheck:
     def validate_chunk(self, validator: ChunkValidator, obj: dict[str, Any], offset: int, seq: int) -> None:
         errors = list(validator(obj))
         if errors:
-            raise StreamViolation(f"chunk #{seq} does not match the chunk schema: {errors[0]}", offset=offset,
-                                  expected="StreamChunk", actual=_keys(obj))
+            raise ChunkMismatch(f"chunk #{seq} does not match the chunk schema: {errors[0]}", offset=offset,
+                                chunk=obj, expected="StreamChunk", actual=_keys(obj))
 
     def check_body(self, content_type: str | None, body: bytes, *, include_tool_errors: bool = False,
                    structured: bool = False) -> StreamReport:

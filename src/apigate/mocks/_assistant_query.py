@@ -24,6 +24,7 @@ filter value of the wrong type is 400 "Invalid filters" too (the real server's r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -87,12 +88,17 @@ def _at_least(name: str, value: int, minimum: int, errors: list[dict[str, Any]])
                        "ctx": {"ge": minimum}})
 
 
-def parse_list_query(params: Mapping[str, str], *, validate_sort: bool = True, check_page: bool = True) -> ListQuery:
+def parse_list_query(params: Mapping[str, str], *, validate_sort: bool = True, check_page: bool = True,
+                     lenient: bool = False) -> ListQuery:
     """The list query; :class:`ValidationFailed` (422) for bad parameters, :class:`InvalidFilters` (400) after.
 
     ``validate_sort=False`` is a contract break (unknown sort values accepted); ``check_page=False`` lets a
-    negative ``page`` through, for the break that answers it as the real server does.
+    negative ``page`` through, for the break that answers it as the real server does. ``lenient`` (the mock's
+    ``--variant independent``): page numbers out of bounds give the first page / the default size, and filter
+    values of another type are skipped, instead of 422 / 400.
     """
+    if lenient:
+        params = _within_bounds(params)
     errors: list[dict[str, Any]] = []
     scope = params.get("scope", "visible_to_user")
     if scope not in SCOPES:
@@ -121,9 +127,28 @@ def parse_list_query(params: Mapping[str, str], *, validate_sort: bool = True, c
             raise InvalidFilters("Filters must be a valid encoded JSON object.") from None
         if not isinstance(filters, dict):
             raise InvalidFilters("Filters must be a valid encoded JSON object.", not_an_object=True)
+        if lenient:
+            filters = {key: value for key, value in filters.items() if _usable({key: value})}
         _check_filter_types(filters)
     return ListQuery(scope, minimal, page, per_page, sort_by if sort_by in SORT_FIELDS else None,
                      sort_order if sort_order in SORT_ORDERS else "desc", filters)
+
+
+def _within_bounds(params: Mapping[str, str]) -> dict[str, str]:
+    out = dict(params)
+    for name, least, default in (("page", 0, "0"), ("per_page", 1, "12")):
+        with contextlib.suppress(ValueError):
+            if int(out.get(name, default)) < least:
+                out[name] = default
+    return out
+
+
+def _usable(filters: Mapping[str, Any]) -> bool:
+    try:
+        _check_filter_types(filters)
+    except InvalidFilters:
+        return False
+    return True
 
 
 def _is_text_list(value: Any) -> bool:

@@ -127,7 +127,8 @@ class Errors:
 
     def datetime(self, value: Any, loc: Loc) -> str | None:
         """A datetime string in the forms pydantic reads (a date, or a date and time, with or without an offset),
-        returned as the server would answer it: RFC 3339 in UTC (``...Z``; a value without an offset is UTC)."""
+        returned as the server would answer it: RFC 3339 in UTC (``...Z``; a value without an offset is UTC). A
+        moment UTC cannot hold (``0001-01-01T00:04:00+04:00`` is in year 0 there) keeps its own offset."""
         if isinstance(value, str) and _DATETIME.fullmatch(value):
             try:
                 moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
@@ -136,7 +137,10 @@ class Errors:
             else:
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=UTC)
-                return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+                try:
+                    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+                except OverflowError:
+                    return moment.isoformat()
         self.add("datetime_from_date_parsing" if isinstance(value, str) else "datetime_type", loc,
                  "Input should be a valid datetime", value)
         return None
@@ -173,8 +177,30 @@ def parse_json_body(raw: bytes, content_type: str, errors: Errors, *, required: 
 
 # ---- bodies ------------------------------------------------------------------------------------------------
 
-def database_connection(body: Any, errors: Errors, *, allow_mssql: bool = False) -> dict[str, Any] | None:
-    """``POST /connection/database/``: the fields of the core's ``DBConnSchema`` and its two cross-field rules."""
+_LAX_TRUE: Final = frozenset({"true", "1", "yes", "on", "t", "y"})
+_LAX_FALSE: Final = frozenset({"false", "0", "no", "off", "f", "n"})
+
+
+def _lax_int(value: Any) -> Any:
+    """pydantic's lax int: a numeric string is read as its integer."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    return value
+
+
+def _lax_bool(value: Any) -> Any:
+    """pydantic's lax bool: 0/1 and the usual spellings."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _LAX_TRUE | _LAX_FALSE:
+        return value.strip().lower() in _LAX_TRUE
+    return value
+
+
+def database_connection(body: Any, errors: Errors, *, allow_mssql: bool = False,
+                        lax: bool = False) -> dict[str, Any] | None:
+    """``POST /connection/database/``: the fields of the core's ``DBConnSchema`` and its two cross-field rules.
+    ``lax``: ``port`` and ``include_default_schema`` are coerced as pydantic's lax mode does."""
     if body is ABSENT:
         return None
     data = errors.model(body, ("body",))
@@ -197,7 +223,7 @@ def database_connection(body: Any, errors: Errors, *, allow_mssql: bool = False)
         value = req(name)
         if value is not _MISSING:
             out[name] = errors.string(value, ("body", name), secret=name == "password")
-    port = data.get("port")
+    port = _lax_int(data.get("port")) if lax else data.get("port")
     out["port"] = None if port is None else errors.integer(port, ("body", "port"))
     schemas: list[dict[str, Any]] = []
     raw_schemas = errors.array(data.get("schemas", []), ("body", "schemas"))
@@ -216,7 +242,8 @@ def database_connection(body: Any, errors: Errors, *, allow_mssql: bool = False)
         if schema_nm is not None:
             schemas.append({"schema_nm": schema_nm, "jinja_values": jinja})
     out["schemas"] = schemas
-    include = errors.boolean(data.get("include_default_schema", True), ("body", "include_default_schema"))
+    include_value = data.get("include_default_schema", True)
+    include = errors.boolean(_lax_bool(include_value) if lax else include_value, ("body", "include_default_schema"))
     out["include_default_schema"] = include
     ssl_mode = errors.enum(data.get("ssl_mode", "require"), ("body", "ssl_mode"), SSL_MODES)
     cert = data.get("ssl_root_cert")
@@ -255,8 +282,9 @@ def team_uuids(body: Any, errors: Errors) -> list[str] | None:
     return None if any(p is None for p in parsed) else [p for p in parsed if p is not None]
 
 
-def chat_history(body: Any, errors: Errors) -> list[dict[str, Any]] | None:
-    """``POST /chat/team/{team_uuid}/``'s optional ``{"messages": [{role?, content?}, ...]}`` (not ``null``)."""
+def chat_history(body: Any, errors: Errors, *, any_items: bool = False) -> list[Any] | None:
+    """``POST /chat/team/{team_uuid}/``'s optional ``{"messages": [{role?, content?}, ...]}`` (not ``null``);
+    ``any_items``: the items are not checked at all."""
     if body is ABSENT:
         return []
     data = errors.model(body, ("body",))
@@ -265,9 +293,9 @@ def chat_history(body: Any, errors: Errors) -> list[dict[str, Any]] | None:
     if "messages" not in data:
         return []
     items = errors.array(data["messages"], ("body", "messages"))  # not nullable (the contract's list)
-    if items is None:
-        return None
-    out: list[dict[str, Any]] = []
+    if items is None or any_items:
+        return items
+    out: list[Any] = []
     for i, item in enumerate(items):
         message = errors.obj(item, ("body", "messages", i))
         if message is None:
@@ -279,8 +307,9 @@ def chat_history(body: Any, errors: Errors) -> list[dict[str, Any]] | None:
     return out
 
 
-def chat_prompt(body: Any, errors: Errors) -> tuple[str, str | None] | None:
-    """``POST /chat/{chat_uuid}/message/``: the core's ``ChatPrompt`` ``{prompt, timestamp?}``."""
+def chat_prompt(body: Any, errors: Errors, *, empty_timestamp_is_none: bool = False) -> tuple[str, str | None] | None:
+    """``POST /chat/{chat_uuid}/message/``: the core's ``ChatPrompt`` ``{prompt, timestamp?}``;
+    ``empty_timestamp_is_none``: ``"timestamp": ""`` is read as no timestamp."""
     if body is ABSENT:
         return None
     data = errors.model(body, ("body",))
@@ -292,6 +321,8 @@ def chat_prompt(body: Any, errors: Errors) -> tuple[str, str | None] | None:
     else:
         prompt = errors.string(data["prompt"], ("body", "prompt"))
     stamp = data.get("timestamp")
+    if empty_timestamp_is_none and stamp == "":
+        stamp = None
     if stamp is not None:
         stamp = errors.datetime(stamp, ("body", "timestamp"))
     if prompt is None:

@@ -102,7 +102,8 @@ def assistant_routes(cm: CodemieService) -> list[Route]:
         params = request.query_params
         try:
             query = parse_list_query(params, validate_sort=not settings.broken("codemie.assistants.sort_unchecked"),
-                                     check_page=not settings.broken("codemie.assistants.negative_page_500"))
+                                     check_page=not settings.broken("codemie.assistants.negative_page_500"),
+                                     lenient=settings.alternative("codemie.lenient_list_query"))
         except ValidationFailed as exc:
             return cm.invalid(exc)
         except InvalidFilters as exc:

@@ -60,12 +60,15 @@ def split_answer(answer: str, parts: int | None) -> list[str]:
     return deltas
 
 
-def thought(thought_id: str, message: str) -> dict[str, Any]:
-    """A thought of the default agent, as the real server writes it (streamed pieces and the plain answer's)."""
+def thought(thought_id: str, message: str, settings: MockSettings) -> dict[str, Any]:
+    """A thought of the default agent, as the real server writes it (streamed pieces and the plain answer's).
+    ``--variant independent`` writes author and format values outside the backend's enums (free strings there)."""
+    other = settings.alternative("codemie.thought_values")
     return {
         "id": thought_id, "parent_id": None, "metadata": {}, "in_progress": True, "input_text": "",
-        "message": message, "author_type": "Tool", "author_name": "Codemie Thoughts", "output_format": "text",
-        "error": False, "interrupted": False, "aborted": False, "children": [],
+        "message": message, "author_type": "Assistant" if other else "Tool", "author_name": "Codemie Thoughts",
+        "output_format": "html" if other else "text", "error": False, "interrupted": False, "aborted": False,
+        "children": [],
     }
 
 
@@ -100,7 +103,7 @@ class ChatStream(Response):
         s = self.settings
         tampered = s.broken("codemie.stream.final_mismatch") or s.broken("codemie.stream.delta_mismatch")
         if s.stream_deltas == "thought" and not s.broken("codemie.stream.delta_mismatch"):
-            chunks = [_chunk(thought=thought(self.thought_id, d)) for d in self.deltas]
+            chunks = [_chunk(thought=thought(self.thought_id, d, s)) for d in self.deltas]
         else:
             chunks = [_chunk(generated_chunk=d) for d in self.deltas]
         if s.broken("codemie.stream.no_terminal"):

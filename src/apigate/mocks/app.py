@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apigate.config import DEMO
 from apigate.mocks import codemie, keycloak
+from apigate.mocks._alternatives import with_alternatives
 from apigate.mocks._common import JSONAnswer, stamp_entry
 from apigate.mocks.capacity import with_answer_gate
 from apigate.mocks.faults import with_faults
@@ -77,7 +78,7 @@ def build_app(settings: MockSettings | None = None, *, key: keycloak.RealmKey | 
     if basejump is not None:
         mounts[DEMO.basejump_prefix] = with_answer_gate(with_faults(basejump, settings, "basejump"), settings,
                                                         "basejump")
-    return stamp_entry(PrefixRouter(mounts))
+    return stamp_entry(with_alternatives(PrefixRouter(mounts), settings))
 
 
 def build_split_apps(
@@ -99,4 +100,4 @@ def build_split_apps(
     if basejump is not None:
         apps["basejump"] = PrefixRouter({DEMO.basejump_prefix: with_answer_gate(
             with_faults(basejump, settings, "basejump"), settings, "basejump")})
-    return {name: stamp_entry(app) for name, app in apps.items()}
+    return {name: stamp_entry(with_alternatives(app, settings)) for name, app in apps.items()}

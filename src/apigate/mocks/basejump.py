@@ -32,6 +32,9 @@ Decisions where Basejump publishes nothing (the contract's ASSUMPTIONs; keep the
   starts with ``indexing`` never finishes indexing. A message in a chat whose team has no connection, or only
   connections still indexing, is a 200 message of ``msg_type`` ``error`` (agent failures are not HTTP errors).
 * Validation is strict about JSON types (``"port": "5432"`` is 422), as the contract.
+
+``--variant independent`` answers each of these assumptions the other way (``basejump.*`` in
+:data:`apigate.mocks.settings.ALTERNATIVES`): what an independent server written from the same public facts might do.
 """
 
 from __future__ import annotations
@@ -135,11 +138,17 @@ class _Basejump:
         return JSONAnswer({self.detail: exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     # ---- credentials ----------------------------------------------------------------------------------------
+    def not_authenticated(self, scheme: str) -> _Fail:
+        """Missing credentials: 401 (the contract's assumption), or FastAPI < 0.115's 403 (the alternative)."""
+        if self.settings.alternative("basejump.missing_credentials_403"):
+            return self.fail(403, "Not authenticated")
+        return self.fail(401, "Not authenticated", {"WWW-Authenticate": scheme})
+
     def api_key(self, request: Request) -> tuple[str, str]:
         """``(role, tenant)`` of the ``client-secret`` header's key."""
         key = request.headers.get("client-secret")
         if not key:
-            raise self.fail(401, "Not authenticated", {"WWW-Authenticate": "APIKey"})
+            raise self.not_authenticated("APIKey")
         found = self.keys.get(key)
         if found is None:
             raise self.fail(401, "Invalid API key", {"WWW-Authenticate": "APIKey"})
@@ -150,7 +159,9 @@ class _Basejump:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
-        if not header or scheme.lower() != "bearer" or not token:
+        if not header:
+            raise self.not_authenticated("Bearer")
+        if scheme.lower() != "bearer" or not token:
             raise self.fail(401, "Not authenticated", {"WWW-Authenticate": "Bearer"})
         try:
             claims = self.tokens.verify(token, kinds)
@@ -167,6 +178,16 @@ class _Basejump:
         if team is None:
             raise self.fail(404, "Team not found")
         return team
+
+    def uuid(self, errors: check.Errors, value: Any, loc: tuple[str, str]) -> str | None:
+        """A uuid parameter: a malformed one is a 422 error (FastAPI's ``UUID``), or — the alternative — looked up
+        as text and not found (404)."""
+        if self.settings.alternative("basejump.malformed_uuid_404"):
+            parsed = check.Errors().uuid(value, loc)
+            if parsed is None:
+                raise self.fail(404, "Not found")
+            return parsed
+        return errors.uuid(value, loc)
 
     def user(self, user_uuid: str, client: str) -> User:
         user = self.state.user(user_uuid, client)
@@ -247,6 +268,8 @@ def create_app(settings: MockSettings) -> Starlette:
     bj = _Basejump(settings)
     state = bj.state
     contract = ContractDocument("basejump")
+    min_name = 0 if settings.alternative("basejump.empty_names") else 1
+    bare = settings.alternative("basejump.bare_answers")
 
     def query(request: Request, errors: check.Errors, name: str, *, required: bool = True) -> Any:
         value = request.query_params.get(name)
@@ -264,7 +287,7 @@ def create_app(settings: MockSettings) -> Starlette:
         errors = check.Errors()
         username = query(request, errors, "username")
         if username is not None:
-            username = errors.string(username, ("query", "username"), min_length=1)
+            username = errors.string(username, ("query", "username"), min_length=min_name)
         role = query(request, errors, "role")
         if role is not None:
             role = errors.enum(role, ("query", "role"), check.ROLES)
@@ -276,13 +299,13 @@ def create_app(settings: MockSettings) -> Starlette:
             return bj.error(403, HIGHER_ACCESS)
         user = User(new_uuid(), username, role, email, client)
         state.users.add(user.user_uuid, user)
-        return JSONAnswer(user.created())
+        return JSONAnswer({"user_uuid": user.user_uuid} if bare else user.created())
 
     # 2.-3. tokens --------------------------------------------------------------------------------------------
     def user_uuid_param(request: Request) -> str:
         errors = check.Errors()
         raw = query(request, errors, "user_uuid")
-        value = errors.uuid(raw, ("query", "user_uuid")) if raw is not None else None
+        value = bj.uuid(errors, raw, ("query", "user_uuid")) if raw is not None else None
         errors.raise_if_any()
         assert value is not None
         return value
@@ -296,6 +319,8 @@ def create_app(settings: MockSettings) -> Starlette:
         holder = bj.bearer(request, bj.refresh_kinds)
         user_uuid = user_uuid_param(request)
         if user_uuid != holder.user_uuid:
+            if settings.alternative("basejump.user_mismatch_403"):
+                return bj.error(403, "user_uuid does not match the token")
             if not settings.broken("basejump.user_uuid.unchecked"):
                 return bj.error(401, "user_uuid does not match the token", {"WWW-Authenticate": "Bearer"})
             holder = bj.user(user_uuid, holder.client)
@@ -307,20 +332,23 @@ def create_app(settings: MockSettings) -> Starlette:
         errors = check.Errors()
         name = query(request, errors, "team_name")
         if name is not None:
-            name = errors.string(name, ("query", "team_name"), min_length=1)
+            name = errors.string(name, ("query", "team_name"), min_length=min_name)
         desc = query(request, errors, "team_desc", required=False)
         errors.raise_if_any()
         assert isinstance(name, str)
         team = Team(new_uuid(), name, desc, caller.client)
+        if settings.alternative("basejump.creator_joins_team"):
+            team.members.add(caller.user_uuid)
         state.teams.add(team.team_uuid, team)
-        return JSONAnswer(team.created())
+        return JSONAnswer({"team_uuid": team.team_uuid} if bare else team.created())
 
     # 5.-6. connections ---------------------------------------------------------------------------------------
     async def create_connection(request: Request) -> Response:
         caller = bj.bearer(request, bj.access_kinds)
         errors = check.Errors()
         spec = check.database_connection(await body(request, errors, required=True), errors,
-                                         allow_mssql=settings.broken("basejump.connection.bad_enum_ok"))
+                                         allow_mssql=settings.broken("basejump.connection.bad_enum_ok"),
+                                         lax=settings.alternative("basejump.lax_types"))
         errors.raise_if_any()
         assert spec is not None
         if spec["password"] == "wrong" or spec["host"].lower().rstrip(".").endswith(".invalid"):
@@ -335,7 +363,7 @@ def create_app(settings: MockSettings) -> Starlette:
     async def connection_teams(request: Request) -> Response:
         caller = bj.bearer(request, bj.access_kinds)
         errors = check.Errors()
-        conn_uuid = errors.uuid(request.path_params["conn_uuid"], ("path", "conn_uuid"))
+        conn_uuid = bj.uuid(errors, request.path_params["conn_uuid"], ("path", "conn_uuid"))
         team_uuids = check.team_uuids(await body(request, errors, required=True), errors)
         errors.raise_if_any()
         assert conn_uuid is not None and team_uuids is not None
@@ -345,27 +373,28 @@ def create_app(settings: MockSettings) -> Starlette:
         targets = [bj.team(t, caller.client) for t in team_uuids]
         for team in targets:
             team.connections[conn.conn_uuid] = None
-        return JSONAnswer({"conn_uuid": conn.conn_uuid, "team_uuids": [t.team_uuid for t in targets]})
+        return JSONAnswer(None if bare else {"conn_uuid": conn.conn_uuid, "team_uuids": [t.team_uuid for t in targets]})
 
     # 7. membership -------------------------------------------------------------------------------------------
     async def add_user_to_team(request: Request) -> Response:
         caller = bj.bearer(request, bj.access_kinds)
         errors = check.Errors()
-        user_uuid = errors.uuid(request.path_params["user_uuid"], ("path", "user_uuid"))
-        team_uuid = errors.uuid(request.path_params["team_uuid"], ("path", "team_uuid"))
+        user_uuid = bj.uuid(errors, request.path_params["user_uuid"], ("path", "user_uuid"))
+        team_uuid = bj.uuid(errors, request.path_params["team_uuid"], ("path", "team_uuid"))
         errors.raise_if_any()
         assert user_uuid is not None and team_uuid is not None
         user = bj.user(user_uuid, caller.client)
         team = bj.team(team_uuid, caller.client)
         team.members.add(user.user_uuid)
-        return JSONAnswer({"user_uuid": user.user_uuid, "team_uuid": team.team_uuid})
+        return JSONAnswer(None if bare else {"user_uuid": user.user_uuid, "team_uuid": team.team_uuid})
 
     # 8.-9. chats ---------------------------------------------------------------------------------------------
     async def create_chat(request: Request) -> Response:
         caller = bj.bearer(request, bj.access_kinds)
         errors = check.Errors()
-        team_uuid = errors.uuid(request.path_params["team_uuid"], ("path", "team_uuid"))
-        history = check.chat_history(await body(request, errors, required=False), errors)
+        team_uuid = bj.uuid(errors, request.path_params["team_uuid"], ("path", "team_uuid"))
+        history = check.chat_history(await body(request, errors, required=False), errors,
+                                     any_items=settings.alternative("basejump.history_items"))
         errors.raise_if_any()
         assert team_uuid is not None and history is not None
         team = bj.team(team_uuid, caller.client)
@@ -379,8 +408,9 @@ def create_app(settings: MockSettings) -> Starlette:
         received, received_unix = received_at(request.scope)
         caller = bj.bearer(request, bj.access_kinds)
         errors = check.Errors()
-        chat_uuid = errors.uuid(request.path_params["chat_uuid"], ("path", "chat_uuid"))
-        prompt = check.chat_prompt(await body(request, errors, required=True), errors)
+        chat_uuid = bj.uuid(errors, request.path_params["chat_uuid"], ("path", "chat_uuid"))
+        prompt = check.chat_prompt(await body(request, errors, required=True), errors,
+                                   empty_timestamp_is_none=settings.alternative("basejump.empty_timestamp"))
         errors.raise_if_any()
         assert chat_uuid is not None and prompt is not None
         chat = state.chat(chat_uuid, caller.client)
@@ -393,12 +423,14 @@ def create_app(settings: MockSettings) -> Starlette:
         await sleep_until(received + bj.latency)  # the agent "thinks" (the real one takes seconds)
         return JSONAnswer(bj.answer(chat, caller, text, stamp or _utc(received_unix)))
 
+    dashed = [] if settings.alternative("basejump.no_dashed_alias") else [
+        Route("/auth/access-token/", bj.endpoint(access_token), methods=["POST"])]
     app = Starlette(
         routes=[
             Route("/account/user/", bj.endpoint(create_user), methods=["POST"]),
             Route("/auth/token/", bj.endpoint(refresh_token), methods=["POST"]),
             Route("/auth/access_token/", bj.endpoint(access_token), methods=["POST"]),
-            Route("/auth/access-token/", bj.endpoint(access_token), methods=["POST"]),
+            *dashed,
             Route("/account/team/", bj.endpoint(create_team), methods=["POST"]),
             Route("/connection/database/", bj.endpoint(create_connection), methods=["POST"]),
             Route("/connection/{conn_uuid}/team/", bj.endpoint(connection_teams), methods=["POST"]),

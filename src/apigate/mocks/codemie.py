@@ -174,7 +174,7 @@ class _CodeMie:
         self.answer_status = 201 if settings.broken("codemie.chat.status_201") else 200
         self.answer_template = _Template(
             lambda generated, elapsed, thought_id, answer: self.answer_body(
-                generated, elapsed, [thought(thought_id, answer)], None),
+                generated, elapsed, [thought(thought_id, answer, settings)], None),
             ("generated", "elapsed", "thought_id", "answer"),
         )
 

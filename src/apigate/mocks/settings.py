@@ -9,10 +9,11 @@ from typing import Final, Literal
 
 from apigate.errors import UsageError
 
-__all__ = ["BREAKS", "BREAK_GROUPS", "MockSettings"]
+__all__ = ["ALTERNATIVES", "BREAKS", "BREAK_GROUPS", "MockSettings", "parse_seed"]
 
 StreamFormat = Literal["ndjson", "sse"]
 StreamDeltas = Literal["thought", "generated_chunk"]
+Variant = Literal["faithful", "independent"]
 
 # Named contract breaks (issue 4's self-test switches them on one at a time). Each makes the mock deviate from
 # its contract in exactly one way; the faithful mock has none switched on.
@@ -81,6 +82,47 @@ BREAK_GROUPS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+# What ``--variant independent`` changes: each an assumed behaviour (marked ``x-apigate-assumed`` in the contracts,
+# listed in contracts/README.md) answered the other way, as an independent server written from the same public facts
+# might. ``apigate contract`` must pass against it, with these differences reported as warnings.
+ALTERNATIVES: Final[dict[str, str]] = {
+    # every service (the framework's answer to an undeclared method)
+    "any.undeclared_method": "a method the contract does not declare answers FastAPI's 405 {'detail': 'Method Not "
+                             "Allowed'} (with Allow), not the service's error envelope",
+    # Keycloak
+    "keycloak.json_bearer_refusal": "a userinfo refusal carries a JSON body {'detail': ...} beside its Bearer "
+                                    "challenge (Keycloak 26 sends none; the {error, error_description} form is "
+                                    "assumed)",
+    # CodeMie
+    "codemie.thought_values": "thoughts carry author_type 'Assistant' and output_format 'html' (free strings in the "
+                              "backend's model; the contract's enums are assumed)",
+    "codemie.lenient_list_query": "GET /v1/assistants answers a negative page or per_page 0 with the first page / "
+                                  "the default size, and skips filter values of another type (no 422 / 400)",
+    # Basejump
+    "basejump.empty_names": "an empty username or team_name is accepted",
+    "basejump.history_items": "chat history items may hold any JSON (content: {})",
+    "basejump.empty_timestamp": "a chat prompt's timestamp '' is read as no timestamp",
+    "basejump.lax_types": "port '5432' and include_default_schema 'true' / 1 are coerced (pydantic's lax mode)",
+    "basejump.malformed_uuid_404": "a malformed uuid is looked up and not found (404), not refused (422)",
+    "basejump.missing_credentials_403": "missing credentials answer 403 'Not authenticated' (FastAPI < 0.115)",
+    "basejump.user_mismatch_403": "an access-token request for another user's uuid answers 403",
+    "basejump.no_dashed_alias": "only /auth/access_token/ is served (no /auth/access-token/)",
+    "basejump.creator_joins_team": "creating a team makes its creator a member",
+    "basejump.bare_answers": "create_user answers only user_uuid, create_team only team_uuid, and attaching a "
+                             "connection or adding a member answers null",
+}
+
+
+def parse_seed(text: str) -> int | str:
+    """``--seed``: an integer, or ``random`` for fresh randomness."""
+    if text.strip().lower() == "random":
+        return "random"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'random', not {text!r}") from None
+
+
 @dataclass(frozen=True)
 class MockSettings:
     """Every knob of the mocks. Times are in milliseconds (seconds for token lifetimes); rates in [0, 1]."""
@@ -112,6 +154,8 @@ class MockSettings:
     stall_ms: float = 1000.0  # length of each stall, at the end of every period
     # contract breaks (names from BREAKS)
     breaks: frozenset[str] = field(default_factory=frozenset)
+    # "independent": every assumed behaviour of ALTERNATIVES answered the other way
+    variant: Variant = "faithful"
 
     def __post_init__(self) -> None:
         groups = set(self.breaks) & set(BREAK_GROUPS)
@@ -121,6 +165,8 @@ class MockSettings:
         unknown = set(self.breaks) - set(BREAKS)
         if unknown:
             raise UsageError(f"unknown contract break(s): {', '.join(sorted(unknown))} (see apigate mock --list-breaks)")
+        if self.variant not in ("faithful", "independent"):
+            raise UsageError(f"--variant must be faithful or independent, not {self.variant!r}")
         if self.stream_format not in ("ndjson", "sse"):
             raise UsageError(f"--stream-format must be ndjson or sse, not {self.stream_format!r}")
         if self.stream_deltas not in ("thought", "generated_chunk"):
@@ -156,6 +202,11 @@ class MockSettings:
         """True when contract break ``name`` is switched on."""
         return name in self.breaks
 
+    def alternative(self, name: str) -> bool:
+        """True when the assumed behaviour ``name`` (of :data:`ALTERNATIVES`) is answered the other way."""
+        assert name in ALTERNATIVES, name
+        return self.variant == "independent"
+
     # ---- command line -------------------------------------------------------------------------------------
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,10 +232,15 @@ class MockSettings:
         g.add_argument("--added-latency-ms", type=float, default=d.added_latency_ms, metavar="MS")
         g.add_argument("--stream-cut-rate", type=float, default=d.stream_cut_rate, metavar="RATE")
         g.add_argument("--reset-rate", type=float, default=d.reset_rate, metavar="RATE")
-        g.add_argument("--seed", type=int, default=d.seed)
+        g.add_argument("--seed", type=parse_seed, default=d.seed, metavar="N|random",
+                       help="seed of the random choices (apigate contract / run: of the property tests too; default "
+                       "there: derived from the apigate version and the contracts; 'random': fresh randomness)")
         g.add_argument("--break", dest="breaks", action="append", default=[], metavar="NAME",
                        help="switch on a named contract break or group of breaks (repeatable; --list-breaks shows "
                             "them)")
+        g.add_argument("--variant", choices=["faithful", "independent"], default=d.variant,
+                       help="independent: answer every assumed behaviour the other way, as an independent "
+                       "server written from the same public facts might (apigate contract must still pass)")
         c = parser.add_argument_group("embedded mock capacity and stalls (AI answers: CodeMie chat, Basejump message)")
         c.add_argument("--capacity", type=int, default=d.capacity, metavar="N",
                        help="each service answers at most N answers at a time, the rest queue (default 0: unlimited)")
@@ -200,6 +256,8 @@ class MockSettings:
     def from_args(cls, args: argparse.Namespace) -> MockSettings:
         values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
         values["breaks"] = frozenset(values.get("breaks") or ())
+        if values.get("seed") == "random":
+            values["seed"] = None
         return cls(**values)
 
     def to_argv(self) -> list[str]:

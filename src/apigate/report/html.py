@@ -20,7 +20,8 @@ from apigate.history import HistoryRun
 from apigate.loadsummary import LoadDetails, held_problems, load_details
 from apigate.report import svg
 from apigate.report._common import delta, ms, redact_markup, run_line, verdict_title
-from apigate.summary import Summary
+from apigate.summary import ContractFinding, Summary
+from apigate.verdict import Severity
 
 __all__ = ["render_html"]
 
@@ -201,17 +202,39 @@ def _requests_section(summary: Summary) -> str:
     return "".join(parts)
 
 
+_FINDING_SECTIONS: Final = (
+    ("Contract warnings", "Assumed constraints and HTTP-layer answers: they fail only a --strict run.", "warnings"),
+    ("Known failures", "Accepted by the accept file: shown, not failing.", "known"),
+    ("Accept entries that matched nothing", "Fixed: remove them from the accept file. Expired: they fail.",
+     "accept_entries"),
+)
+
+
+def _finding_cards(api: str, findings: Sequence[ContractFinding]) -> list[str]:
+    out = []
+    for f in findings:
+        curl = f"<pre>{escape(f.curl)}</pre>" if f.curl else ""
+        note = f'<p class="note">{escape(f.note)}</p>' if f.note else ""
+        label = "" if f.severity is Severity.FAILURE else f'<span class="skip">{escape(f.severity.label)}</span> '
+        out.append(f'<div class="card" style="margin-top:8px">{label}<b>{escape(api)}</b> '
+                   f"<code>{escape(f.operation)}</code> — {escape(f.check)}: {escape(f.reason)}{note}{curl}</div>")
+    return out
+
+
 def _contract_section(summary: Summary) -> str:
     if summary.contract is None:
         return ""
     rows = [[escape(a.api), '<span class="pass">passed</span>' if a.passed else '<span class="fail">failed</span>',
-             f"{a.checks:,}", str(len(a.failures))] for a in summary.contract.values()]
-    out = ["<h2>Contract</h2>", _table(["API", "result", "checks", "failures"], rows, numeric=(2, 3))]
+             f"{a.checks:,}", str(len(a.failures)), str(len(a.warnings)), str(len(a.known)),
+             "" if a.seed is None else str(a.seed)] for a in summary.contract.values()]
+    out = ["<h2>Contract</h2>",
+           _table(["API", "result", "checks", "failures", "warnings", "known", "seed"], rows, numeric=(2, 3, 4, 5))]
     for api in summary.contract.values():
-        for f in api.failures:
-            curl = f"<pre>{escape(f.curl)}</pre>" if f.curl else ""
-            out.append(f'<div class="card" style="margin-top:8px"><b>{escape(api.api)}</b> <code>{escape(f.operation)}'
-                       f"</code> — {escape(f.check)}: {escape(f.reason)}{curl}</div>")
+        out += _finding_cards(api.api, api.failures)
+    for title, note, attribute in _FINDING_SECTIONS:
+        cards = [card for api in summary.contract.values() for card in _finding_cards(api.api, getattr(api, attribute))]
+        if cards:
+            out.append(f'<h2>{escape(title)}</h2><p class="note">{escape(note)}</p>' + "".join(cards))
     return "".join(out)
 
 

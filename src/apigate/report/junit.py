@@ -7,7 +7,8 @@ from xml.etree import ElementTree
 
 from apigate.gate import GateResult
 from apigate.report._common import redact_markup
-from apigate.summary import ApiContract, Summary
+from apigate.summary import ApiContract, ContractFinding, Summary
+from apigate.verdict import Severity
 
 __all__ = ["render_junit"]
 
@@ -29,22 +30,38 @@ def _case(classname: str, name: str) -> ElementTree.Element:
 
 
 def _contract_cases(api: ApiContract) -> list[ElementTree.Element]:
+    """A failing case per failure (and expired accept entry); a passing case per warning, known failure and fixed
+    entry, its severity in the text; one case for the checks that passed."""
     classname = f"contract.{api.api}"
     cases = []
-    for failure in api.failures:
-        case = _case(classname, f"{failure.operation} {failure.check}".strip())
-        element = ElementTree.SubElement(case, "failure", message=failure.reason, type=failure.check or "contract")
-        element.text = failure.reason + (f"\n\nReproduce with:\n{failure.curl}" if failure.curl else "")
+    for finding in (*api.failures, *(e for e in api.accept_entries if e.severity is Severity.EXPIRED)):
+        case = _case(classname, f"{finding.operation} {finding.check}".strip())
+        element = ElementTree.SubElement(case, "failure", message=finding.reason, type=finding.check or "contract")
+        element.text = _text(finding)
         cases.append(case)
-    if not api.passed and not api.failures:  # failed without a recorded reason: still a failing case
+    if not api.passed and not api.failures and not api.warnings:  # failed without a recorded reason
         case = _case(classname, "contract")
         ElementTree.SubElement(case, "failure", message="the contract suite failed", type="contract")
         cases.append(case)
-    passed = api.checks - len(api.failures)
+    for section, findings in (("warning", api.warnings), ("known", api.known), ("fixed", api.fixed)):
+        for finding in findings:
+            case = _case(f"{classname}.{section}", f"{finding.operation} {finding.check}".strip())
+            ElementTree.SubElement(case, "system-out").text = f"{finding.severity.label}: {_text(finding)}"
+            cases.append(case)
+    passed = api.checks - len(api.failures) - len(api.warnings) - len(api.known)
     if passed > 0 or not cases:
-        case = _case(classname, f"{passed} passing checks" if api.failures else f"all {api.checks} checks")
+        case = _case(classname, f"{passed} passing checks" if cases else f"all {api.checks} checks")
         cases.append(case)
     return cases
+
+
+def _text(finding: ContractFinding) -> str:
+    parts = [finding.reason]
+    if finding.note:
+        parts.append(finding.note)
+    if finding.curl:
+        parts.append(f"Reproduce with:\n{finding.curl}")
+    return "\n\n".join(parts)
 
 
 def render_junit(summary: Summary, gate: GateResult | None = None) -> str:
@@ -52,7 +69,12 @@ def render_junit(summary: Summary, gate: GateResult | None = None) -> str:
     suites = []
     if summary.contract is not None:
         for api in summary.contract.values():
-            suites.append(_suite(f"contract.{api.api}", summary.started_at, _contract_cases(api)))
+            suite = _suite(f"contract.{api.api}", summary.started_at, _contract_cases(api))
+            if api.seed is not None:
+                props = ElementTree.Element("properties")
+                ElementTree.SubElement(props, "property", name="seed", value=str(api.seed))
+                suite.insert(0, props)
+            suites.append(suite)
     if gate is not None:
         cases = []
         for verdict in gate.verdicts:

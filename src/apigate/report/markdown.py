@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Final
+
 from apigate.gate import GateResult
 from apigate.loadsummary import LoadDetails, held_problems, load_details
 from apigate.redact import redact
 from apigate.report._common import delta, ms, run_line, verdict_title
-from apigate.summary import Summary
+from apigate.summary import ApiContract, ContractFinding, Summary
+from apigate.verdict import Severity
 
 __all__ = ["render_markdown"]
 
@@ -16,6 +20,28 @@ _MAX_FAILURES = 10
 
 def _cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+_CONTRACT_SECTIONS: Final[tuple[tuple[str, Callable[[ApiContract], Sequence[ContractFinding]]], ...]] = (
+    ("Warnings (assumed constraints, HTTP-layer answers: they fail only a --strict run)", lambda api: api.warnings),
+    ("Known failures (accepted)", lambda api: api.known),
+    ("Fixed (accept entries that no longer occur: remove them)", lambda api: api.fixed),
+)
+
+
+def _finding(api: str, f: ContractFinding) -> str:
+    note = f" — {_cell(f.note)}" if f.note else ""
+    return f"**contract {_cell(api)}** `{_cell(f.operation)}` {_cell(f.check)}: {_cell(f.reason)}{note}"
+
+
+def _listed(title: str, items: Sequence[str]) -> list[str]:
+    if not items:
+        return []
+    out = ["", f"### {title}", ""]
+    out += [f"- {item}" for item in items[:_MAX_FAILURES]]
+    if len(items) > _MAX_FAILURES:
+        out.append(f"- … and {len(items) - _MAX_FAILURES} more (see report.html / junit.xml)")
+    return out
 
 
 def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: Summary | None = None) -> str:
@@ -70,20 +96,22 @@ def render_markdown(summary: Summary, gate: GateResult | None = None, baseline: 
             lines.append(f"| {_cell(r.name)} | {r.count} | {r.failures}{rate} | {r.rps:.1f} |")
 
     if summary.contract is not None:
-        lines += ["", "### Contract", "", "| API | Result | Checks | Failures |", "|---|---|--:|--:|"]
+        lines += ["", "### Contract", "", "| API | Result | Checks | Failures | Warnings | Known | Seed |",
+                  "|---|---|--:|--:|--:|--:|--:|"]
         for api in summary.contract.values():
+            seed = "" if api.seed is None else str(api.seed)
             lines.append(f"| {_cell(api.api)} | {'✅ passed' if api.passed else '❌ failed'} | {api.checks} | "
-                         f"{len(api.failures)} |")
+                         f"{len(api.failures)} | {len(api.warnings)} | {len(api.known)} | {seed} |")
 
     failures = [f"**{_cell(f.name)}**: {_cell(f.reason)} (×{f.count})" for f in summary.failures]
     if summary.contract is not None:
-        failures += [f"**contract {_cell(api.api)}** `{_cell(f.operation)}` {_cell(f.check)}: {_cell(f.reason)}"
-                     for api in summary.contract.values() for f in api.failures]
-    if failures:
-        lines += ["", "### Failures", ""]
-        lines += [f"- {f}" for f in failures[:_MAX_FAILURES]]
-        if len(failures) > _MAX_FAILURES:
-            lines.append(f"- … and {len(failures) - _MAX_FAILURES} more (see report.html / junit.xml)")
+        failures += [_finding(api.api, f) for api in summary.contract.values() for f in api.failures]
+        failures += [_finding(api.api, f) for api in summary.contract.values() for f in api.accept_entries
+                     if f.severity is Severity.EXPIRED]
+    lines += _listed("Failures", failures)
+    if summary.contract is not None:
+        for title, pick in _CONTRACT_SECTIONS:
+            lines += _listed(title, [_finding(api.api, f) for api in summary.contract.values() for f in pick(api)])
     return redact("\n".join(lines)) + "\n"
 
 

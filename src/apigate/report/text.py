@@ -1,4 +1,4 @@
-"""Plain-text tables for the terminal (``apigate history``)."""
+"""Plain text for the terminal: ``apigate history``'s table, and the contract sections of ``apigate run``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,25 @@ from collections.abc import Sequence
 from apigate.history import HistoryRun
 from apigate.redact import redact
 from apigate.report._common import ms
+from apigate.summary import Summary
 
-__all__ = ["history_table"]
+__all__ = ["contract_sections", "history_table"]
+
+
+def contract_sections(summary: Summary) -> str:
+    """The contract's warnings, known failures and unmatched accept entries, one line each (empty when none)."""
+    if summary.contract is None:
+        return ""
+    lines: list[str] = []
+    for title, attribute in (("contract warnings (they fail only a --strict run)", "warnings"),
+                             ("known failures (accepted)", "known"), ("accept entries that matched nothing",
+                                                                     "accept_entries")):
+        found = [(api.api, f) for api in summary.contract.values() for f in getattr(api, attribute)]
+        if found:
+            lines.append(f"{title}:")
+            lines += [f"  {f.severity.value:10} {name} {f.operation} {f.check}: {f.note or f.reason}"
+                      for name, f in found]
+    return redact("\n".join(lines) + "\n") if lines else ""
 
 
 def history_table(runs: Sequence[HistoryRun], *, metric: str | None = None) -> str:
