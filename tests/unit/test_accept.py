@@ -64,6 +64,8 @@ def test_reads_contract_and_drift_entries(tmp_path: Path) -> None:
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nrule = "x"\n', "not both"),
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nreason_pattern = "(("\n',
      "not a regular expression"),
+    ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nrequest_pattern = "[x"\n',
+     "request_pattern is not a regular expression"),
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nexpires = "someday"\n',
      "must be a date"),
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nexpires = 2026-01-01T10:00:00\n',
@@ -122,6 +124,27 @@ def test_reason_pattern_must_match(tmp_path: Path) -> None:
     result.record(CHAT, "not_a_server_error", AssertionError("Server error: 502 Bad Gateway"))
     _list(tmp_path).settle_result(result)
     assert result.findings[0].severity is Severity.FAILURE
+
+
+def test_request_pattern_tells_a_known_server_error_from_a_new_one(tmp_path: Path) -> None:
+    """Schemathesis reports every 500 of an operation as "Server error": the request tells the bugs apart."""
+    text = ('[[accept]]\napi = "codemie"\noperation = "GET /v1/assistants"\ncheck = "not_a_server_error"\n'
+            'request_pattern = "[?&]filters="\nreason = "500 on filters that are not an object (CODEMIE-3)"\n')
+    known, new = ApiResult("codemie", "http://x"), ApiResult("codemie", "http://x")
+    known.record("GET /v1/assistants", "not_a_server_error", AssertionError("Server error"),
+                 curl="curl -X GET 'http://x/v1/assistants?page=3&filters=%5B1%5D'")
+    new.record("GET /v1/assistants", "not_a_server_error", AssertionError("Server error"),
+               curl="curl -X GET 'http://x/v1/assistants?per_page=0'")
+    accept = _list(tmp_path, text)
+    accept.settle_result(known)
+    accept.settle_result(new)
+    assert known.findings[0].severity is Severity.KNOWN and known.passed
+    assert new.findings[0].severity is Severity.FAILURE and not new.passed
+    assert [e.severity for e in new.accept_entries] == [Severity.FIXED]
+    assert "request /[?&]filters=/" in new.accept_entries[0].reason
+    # the same from a summary (apigate gate --accept): the finding's curl is kept there too
+    settled = accept.settle_summary(parse_summary({"contract": {"codemie": known.to_summary()}}))
+    assert settled.contract is not None and len(settled.contract["codemie"].known) == 1
 
 
 def test_an_expired_entry_accepts_nothing_and_fails(tmp_path: Path) -> None:
