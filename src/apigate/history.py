@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from apigate.errors import DocumentError
-from apigate.redact import redact
+from apigate.redact import dumps_redacted, redact
 from apigate.stats import median, subsample
 from apigate.summary import STATS, MetricStats, Summary, parse_summary
 
@@ -120,7 +120,7 @@ def record_run(
     if samples is None:
         samples = summary.samples or {}
     when = recorded_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    document = redact(json.dumps(summary.raw, ensure_ascii=False, sort_keys=True))
+    document = dumps_redacted(summary.raw, ensure_ascii=False, sort_keys=True)
     with _connect(db, create=True) as conn:
         cursor = conn.execute(
             "INSERT INTO runs (recorded_at, started_at, label, passed, summary) VALUES (?, ?, ?, ?, ?)",

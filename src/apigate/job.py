@@ -26,7 +26,7 @@ from apigate.config import Target
 from apigate.contract.defaults import CONTRACT_MOCK
 from apigate.errors import ApigateError
 from apigate.mocks.settings import MockSettings
-from apigate.redact import redact
+from apigate.redact import dumps_redacted, redact
 
 __all__ = ["PROFILES", "JobOptions", "JobResult", "Profile", "default_out_dir", "run_job"]
 
@@ -192,7 +192,7 @@ def _finished_contract_results(path: Path) -> dict[str, Any] | None:
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(redact(json.dumps(doc, indent=2, sort_keys=False)), encoding="utf-8")
+    tmp.write_text(dumps_redacted(doc, indent=2, sort_keys=False), encoding="utf-8")
     tmp.replace(path)
 
 

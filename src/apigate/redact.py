@@ -29,6 +29,7 @@ __all__ = [
     "REDACTED",
     "RedactingFilter",
     "Secret",
+    "dumps_redacted",
     "install_log_redaction",
     "redact",
     "redact_json",
@@ -169,13 +170,22 @@ def redact_json(value: Any) -> Any:
         return [redact_json(item) for item in value]
     if isinstance(value, dict):
         return {
-            key: REDACTED
+            redact(key) if isinstance(key, str) else key: REDACTED
             if isinstance(key, str) and _CREDENTIAL_KEY.fullmatch(key) and isinstance(item, str | int | float)
             and not isinstance(item, bool)
             else redact_json(item)
             for key, item in value.items()
         }
     return value
+
+
+def dumps_redacted(value: Any, **options: Any) -> str:
+    """``json.dumps`` of ``value`` redacted as data (:func:`redact_json`): the text is valid JSON whatever the secrets.
+
+    Redacting the serialized text instead can cut a value's closing quote (a secret-shaped value ending in an
+    escaped character), leaving a document no reader can parse.
+    """
+    return json.dumps(redact_json(value), **options)
 
 
 class RedactingFilter(logging.Filter):

@@ -171,6 +171,28 @@ def test_fastapi_405_for_an_undeclared_method_is_the_http_layer() -> None:
     assert verdict is not None and verdict.severity is Severity.HTTP_LAYER and "method TRACE" in verdict.note
 
 
+@pytest.mark.parametrize(("path", "status", "answer", "severity"), [
+    # Keycloak 26's JAX-RS routing: its own body, no Allow header; the discovery path answers 404
+    ("/realms/{realm}/protocol/openid-connect/token", 405, {"error": "HTTP 405 Method Not Allowed"},
+     Severity.HTTP_LAYER),
+    ("/realms/{realm}/.well-known/openid-configuration", 404, {"error": "Unable to find matching target resource"},
+     Severity.HTTP_LAYER),
+    # anything but a refusal of the method is the service's doing
+    ("/realms/{realm}/protocol/openid-connect/token", 200, {"access_token": "x"}, Severity.FAILURE),
+    ("/realms/{realm}/protocol/openid-connect/token", 500, {"error": "unknown_error"}, Severity.FAILURE),
+])
+def test_a_routing_refusal_of_an_undeclared_method_is_the_http_layer(path: str, status: int, answer: Any,
+                                                                      severity: Severity) -> None:
+    keycloak = Classifier(load_contract("keycloak"))
+    declared = "POST" if "token" in path else "GET"
+    case, response = exchange(declared, path, status, answer, sent_method="TRACE", params={"realm": "codemie-prod"})
+    verdict = keycloak.schemathesis("keycloak", "unsupported_method", case, response)
+    assert verdict.severity is severity, verdict
+    # a declared method refused the same way is not an undeclared-method answer
+    case, response = exchange(declared, path, status, answer, params={"realm": "codemie-prod"})
+    assert keycloak.undeclared_method(case, response) is None
+
+
 def test_the_services_own_error_body_is_not_the_http_layer() -> None:
     keycloak = Classifier(load_contract("keycloak"))
     case, response = exchange("POST", "/realms/{realm}/protocol/openid-connect/token", 400,

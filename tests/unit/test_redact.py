@@ -6,8 +6,10 @@ import logging
 from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from apigate.redact import RedactingFilter, Secret, redact, redact_json, register_secret
+from apigate.redact import RedactingFilter, Secret, dumps_redacted, redact, redact_json, register_secret
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl"
 
@@ -154,3 +156,24 @@ def test_redact_json_scrubs_strings_and_credential_named_scalars() -> None:
         "apiKey": "***",
         "secret": {"nested": "Bearer ***"},
     }
+
+
+_FRAGMENTS = st.sampled_from(["password", "token", ": ", "=", '"', "\\", "Bearer ", "Authorization: ", "abc", " ",
+                              "{", "}", ",", "'", "eyJabcd.efgh.ij", "https://u:p@h/", "\n", "x-api-key"])
+
+
+@settings(max_examples=300, database=None, derandomize=True)
+@given(st.dictionaries(st.sampled_from(["note", "token", "body", "password_hint"]),
+                       st.lists(_FRAGMENTS, max_size=12).map("".join), max_size=3))
+def test_a_redacted_document_stays_valid_json(doc: dict[str, str]) -> None:
+    # redacting the serialized text ate a closing quote: {"note": "Authorization: "} became {"note": "Authorization: "***
+    assert isinstance(json.loads(dumps_redacted(doc)), dict)
+
+
+def test_a_document_is_redacted_as_data() -> None:
+    register_secret("s3cret-Value!")
+    doc = {"note": "Authorization: ", "reason": "login with s3cret-Value! failed", "s3cret-Value!": 1,
+           "access_token": 12345, "keycloak.token.password": {"p50": 2.0}}
+    text = dumps_redacted(doc, indent=2)
+    assert "s3cret-Value!" not in text and "12345" not in text
+    assert json.loads(text)["keycloak.token.password"] == {"p50": 2.0}

@@ -29,7 +29,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import contextlib
-    import json
     import sys
     from collections.abc import Iterator
 
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from apigate.diff import group_findings, render
     from apigate.diff.drift import APIS, DriftReport, check_drift
     from apigate.errors import ConfigError
-    from apigate.redact import redact
+    from apigate.redact import dumps_redacted, redact
 
     apis = APIS if args.api == "all" else (args.api,)
     target = load_target()
@@ -74,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                                 for e, severity, note in settled.entries]}
             for r, settled in reports
         ]}
-        sys.stdout.write(redact(json.dumps(payload, indent=2, ensure_ascii=False)) + "\n")
+        sys.stdout.write(dumps_redacted(payload, indent=2, ensure_ascii=False) + "\n")
 
     def accepted_lines(settled: DriftSettlement) -> list[str]:
         lines = [f"known (accepted): {f.severity} {f.rule} {f.location}: {e.known_note()}" for f, e in settled.known]

@@ -448,6 +448,19 @@ class Classifier:
         return Classification(Severity.HTTP_LAYER, f"{status} without the service's error body, for "
                                                    f"{' and '.join(undeclared)} the contract does not declare")
 
+    def undeclared_method(self, case: Any, response: Any) -> Classification | None:
+        """A 404 or a 405 without ``Allow`` for a method the contract does not declare (schemathesis'
+        ``unsupported_method``): the answer of the server's routing, whatever body it carries (Keycloak's JAX-RS
+        routing sends its own ``{"error": "HTTP 405 Method Not Allowed"}`` without ``Allow``, and a 404 on the
+        discovery path). Any other answer to an undeclared method stays a failure."""
+        status = int(response.status_code)
+        method = str(response.request.method).upper()
+        if status not in (404, 405) or self.contract.find_operation(method, str(case.operation.path)) is not None:
+            return None
+        answer = "405 without an Allow header" if status == 405 else "404"
+        return Classification(Severity.HTTP_LAYER, f"{answer} for method {method}, which the contract does not "
+                                                   f"declare here: the routing layer's answer, not the service's")
+
     def declared_headers(self, op: OperationInfo) -> set[str]:
         """Header names a request to ``op`` may carry: its header parameters, API-key headers, standard ones."""
         known = self._declared.get(op.label)
@@ -464,6 +477,8 @@ class Classifier:
     def schemathesis(self, api: str, check: str, case: Any, response: Any) -> Classification:
         """What schemathesis' (or apigate's) check ``check`` failing on ``case`` / ``response`` means."""
         found = self.http_layer(api, case, response)
+        if found is None and check == "unsupported_method":
+            found = self.undeclared_method(case, response)
         if found is not None:
             return found
         op = self.contract.find_operation(str(case.operation.method), str(case.operation.path))
