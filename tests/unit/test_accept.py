@@ -9,7 +9,9 @@ import pytest
 
 from apigate.accept import AcceptList, load_accept
 from apigate.config import load_target
-from apigate.contract.results import ApiResult
+from apigate.contract.documents import load_contract
+from apigate.contract.results import ApiResult, Finding
+from apigate.contract.state import RunState
 from apigate.diff.model import Finding as DriftFinding
 from apigate.errors import ConfigError
 from apigate.gate import evaluate
@@ -236,3 +238,16 @@ def test_gate_command_strict_and_accept(tmp_path: Path, monkeypatch: pytest.Monk
     # apigate.toml's [[accept]] tables are the default list
     (tmp_path / "apigate.toml").write_text(both, encoding="utf-8")
     assert main(["gate", str(path)]) == 0
+
+
+def test_a_run_sets_aside_only_what_an_entry_in_force_accepts(tmp_path: Path) -> None:
+    """During a run (RunState.set_aside), an accepted failure is kept aside so that the property tests search on;
+    a failure of an expired entry, or one no entry names, stays with schemathesis and fails."""
+    known = Finding(CHAT, "not_a_server_error", "Server error: 500 Internal Server Error", curl="curl -d x")
+    new = Finding(CHAT, "status_code_conformance", "Undocumented status 418", curl="curl -d x")
+    state = RunState(load_contract("codemie"), {}, accept=_list(tmp_path))
+    assert state.set_aside("codemie", known) and not state.set_aside("codemie", new)
+    assert state.accepted == [known]
+    expired = RunState(load_contract("codemie"), {}, accept=_list(tmp_path, today=dt.date(2027, 1, 1)))
+    assert not expired.set_aside("codemie", known)
+    assert not RunState(load_contract("codemie"), {}).set_aside("codemie", known)
