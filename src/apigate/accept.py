@@ -8,7 +8,8 @@ their own given by ``--accept FILE``. An entry accepts either contract findings 
     operation = "POST /v1/assistants/{assistant_id}/model"
     check = "not_a_server_error"
     reason_pattern = "500"                       # optional: a regular expression searched in the finding's reason
-    reason = "500 on malformed JSON (CODEMIE-1234)"
+    request_pattern = " -d (true|false) "        # optional: one searched in its request (the curl line shown)
+    reason = "500 on a JSON body that is a boolean (CODEMIE-1234)"
     expires = 2026-12-31                         # optional
 
     [[accept]]                                   # a drift finding (apigate drift)
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["AcceptEntry", "AcceptList", "DriftSettlement", "load_accept"]
 
 APIS: Final = ("codemie", "keycloak", "basejump")
-_CONTRACT_KEYS: Final = frozenset({"operation", "check", "reason_pattern"})
+_CONTRACT_KEYS: Final = frozenset({"operation", "check", "reason_pattern", "request_pattern"})
 _DRIFT_KEYS: Final = frozenset({"rule", "path", "method", "where"})
 _KEYS: Final = frozenset({"api", "reason", "expires"}) | _CONTRACT_KEYS | _DRIFT_KEYS
 
@@ -71,6 +72,7 @@ class AcceptEntry:
     operation: str | None = None  # contract entries
     check: str | None = None
     reason_pattern: re.Pattern[str] | None = None
+    request_pattern: re.Pattern[str] | None = None  # searched in the finding's reproducible request (curl)
     rule: str | None = None  # drift entries
     path: str | None = None
     method: str | None = None
@@ -88,10 +90,12 @@ class AcceptEntry:
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and self.expires < today
 
-    def matches(self, operation: str, check: str, reason: str) -> bool:
-        """Whether this contract entry accepts the finding ``check`` on ``operation`` with ``reason``."""
+    def matches(self, operation: str, check: str, reason: str, request: str = "") -> bool:
+        """Whether this contract entry accepts the finding ``check`` on ``operation`` with ``reason``, found by the
+        request ``request`` (its curl line)."""
         return (not self.is_drift and operation == self.operation and check == self.check
-                and (self.reason_pattern is None or self.reason_pattern.search(reason) is not None))
+                and (self.reason_pattern is None or self.reason_pattern.search(reason) is not None)
+                and (self.request_pattern is None or self.request_pattern.search(request) is not None))
 
     def matches_drift(self, finding: DriftFinding) -> bool:
         """Whether this drift entry accepts ``finding`` (rule, and path / method / where when given)."""
@@ -106,7 +110,8 @@ class AcceptEntry:
             place = " ".join(p for p in ((self.method or "").upper(), self.path or "", self.where or "") if p)
             return f"{self.api} drift {self.rule}" + (f" at {place}" if place else "")
         pattern = f" /{self.reason_pattern.pattern}/" if self.reason_pattern is not None else ""
-        return f"{self.api} {self.operation} {self.check}{pattern}"
+        request = f" request /{self.request_pattern.pattern}/" if self.request_pattern is not None else ""
+        return f"{self.api} {self.operation} {self.check}{pattern}{request}"
 
     def known_note(self) -> str:
         until = f", until {self.expires.isoformat()}" if self.expires is not None else ""
@@ -155,7 +160,13 @@ class AcceptList:
     def for_api(self, api: str, *, drift: bool = False) -> list[AcceptEntry]:
         return [e for e in self.entries if e.api == api and e.is_drift == drift]
 
-    def _settle(self, api: str, findings: Sequence[F], key: Callable[[F], tuple[str, str, str]]) -> \
+    def accepts(self, api: str, operation: str, check: str, reason: str, request: str) -> bool:
+        """Whether an entry in force (not expired) accepts this contract finding: during a run, so that the
+        property tests set it aside and go on looking for other failures of the same check."""
+        return any(e.matches(operation, check, reason, request) and not e.expired(self.today)
+                   for e in self.for_api(api))
+
+    def _settle(self, api: str, findings: Sequence[F], key: Callable[[F], tuple[str, str, str, str]]) -> \
             tuple[dict[int, AcceptEntry], list[AcceptEntry]]:
         """(finding index -> the entry matching it, entries that matched nothing) for ``api``'s ``findings``."""
         entries = self.for_api(api)
@@ -181,7 +192,7 @@ class AcceptList:
         failures = [(op, f) for op in result.operations.values() for f in op.findings
                     if f.severity is Severity.FAILURE]
         matched, unmatched = self._settle(result.api, failures, lambda pair: (pair[1].operation, pair[1].check,
-                                                                               pair[1].reason))
+                                                                               pair[1].reason, pair[1].curl))
         for i, entry in matched.items():
             op, finding = failures[i]
             severity, note = self._accepted(entry)
@@ -203,7 +214,7 @@ class AcceptList:
             # back to what the run found: known and expired failures are failures, old entries are dropped
             failures = [dataclasses.replace(f, severity=Severity.FAILURE, note="")
                         for f in (*api.failures, *api.known)]
-            matched, unmatched = self._settle(name, failures, lambda f: (f.operation, f.check, f.reason))
+            matched, unmatched = self._settle(name, failures, lambda f: (f.operation, f.check, f.reason, f.curl))
             for i, entry in matched.items():
                 severity, note = self._accepted(entry)
                 failures[i] = dataclasses.replace(failures[i], severity=severity, note=note)
@@ -286,13 +297,18 @@ def _entry(number: int, source: str, table: Any) -> AcceptEntry:
         return AcceptEntry(number, source, api, reason, expires, rule=_text(table, "rule", where, required=True),
                            path=_text(table, "path", where), method=method.upper() if method else None,
                            where=_text(table, "where", where))
-    pattern_text = _text(table, "reason_pattern", where)
-    try:
-        pattern = re.compile(pattern_text) if pattern_text is not None else None
-    except re.error as exc:
-        raise ValueError(f"{where}: reason_pattern is not a regular expression: {exc}") from None
     return AcceptEntry(number, source, api, reason, expires, operation=_text(table, "operation", where, required=True),
-                       check=_text(table, "check", where, required=True), reason_pattern=pattern)
+                       check=_text(table, "check", where, required=True),
+                       reason_pattern=_pattern(table, "reason_pattern", where),
+                       request_pattern=_pattern(table, "request_pattern", where))
+
+
+def _pattern(table: Mapping[str, Any], key: str, where: str) -> re.Pattern[str] | None:
+    text = _text(table, key, where)
+    try:
+        return re.compile(text) if text is not None else None
+    except re.error as exc:
+        raise ValueError(f"{where}: {key} is not a regular expression: {exc}") from None
 
 
 def load_accept(path: Path | None = None, *, env: Mapping[str, str] | None = None,

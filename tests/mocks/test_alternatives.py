@@ -44,11 +44,13 @@ def _mismatch(bj: ASGIClient) -> httpx.Response:
     return bj.post(f"{BASE}/auth/access_token/", params={"user_uuid": other.user_uuid}, headers=bearer(me.refresh))
 
 
-def _assistants(mock: ASGIClient) -> httpx.Response:
+def _list(mock: ASGIClient, params: dict[str, str]) -> httpx.Response:
     token = password_token(mock)
-    return mock.get(f"{CODEMIE}/v1/assistants", params={"page": "-1", "per_page": "0",
-                                                         "filters": '{"search": 5, "is_global": "yes"}'},
-                    headers={"Authorization": f"Bearer {token}"})
+    return mock.get(f"{CODEMIE}/v1/assistants", params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+def _assistants(mock: ASGIClient) -> httpx.Response:
+    return _list(mock, {"page": "-1", "per_page": "0", "filters": '{"search": 5, "is_global": "yes"}'})
 
 
 def _chat(mock: ASGIClient) -> httpx.Response:
@@ -78,6 +80,8 @@ CASES: dict[str, tuple[Probe, Callable[[httpx.Response], bool], Callable[[httpx.
             "Assistant", "html")),
     "codemie.lenient_list_query": (_assistants, lambda r: r.status_code == 422,
                                    lambda r: r.status_code == 200 and r.json()["pagination"]["page"] == 0),
+    "codemie.sort_ignored": (lambda mock: _list(mock, {"sort_by": "apigate-unknown", "sort_order": "sideways"}),
+                             lambda r: r.status_code == 422, lambda r: r.status_code == 200 and r.json()["data"]),
     "basejump.empty_names": (
         lambda bj: bj.post(f"{BASE}/account/user/", params={"username": "", "role": "MEMBER"}, headers=key()),
         lambda r: r.status_code == 422, lambda r: r.status_code == 200),

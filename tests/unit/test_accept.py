@@ -9,7 +9,9 @@ import pytest
 
 from apigate.accept import AcceptList, load_accept
 from apigate.config import load_target
-from apigate.contract.results import ApiResult
+from apigate.contract.documents import load_contract
+from apigate.contract.results import ApiResult, Finding
+from apigate.contract.state import RunState
 from apigate.diff.model import Finding as DriftFinding
 from apigate.errors import ConfigError
 from apigate.gate import evaluate
@@ -64,6 +66,8 @@ def test_reads_contract_and_drift_entries(tmp_path: Path) -> None:
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nrule = "x"\n', "not both"),
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nreason_pattern = "(("\n',
      "not a regular expression"),
+    ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nrequest_pattern = "[x"\n',
+     "request_pattern is not a regular expression"),
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nexpires = "someday"\n',
      "must be a date"),
     ('[[accept]]\napi = "codemie"\nreason = "r"\noperation = "o"\ncheck = "c"\nexpires = 2026-01-01T10:00:00\n',
@@ -122,6 +126,27 @@ def test_reason_pattern_must_match(tmp_path: Path) -> None:
     result.record(CHAT, "not_a_server_error", AssertionError("Server error: 502 Bad Gateway"))
     _list(tmp_path).settle_result(result)
     assert result.findings[0].severity is Severity.FAILURE
+
+
+def test_request_pattern_tells_a_known_server_error_from_a_new_one(tmp_path: Path) -> None:
+    """Schemathesis reports every 500 of an operation as "Server error": the request tells the bugs apart."""
+    text = ('[[accept]]\napi = "codemie"\noperation = "GET /v1/assistants"\ncheck = "not_a_server_error"\n'
+            'request_pattern = "[?&]filters="\nreason = "500 on filters that are not an object (CODEMIE-3)"\n')
+    known, new = ApiResult("codemie", "http://x"), ApiResult("codemie", "http://x")
+    known.record("GET /v1/assistants", "not_a_server_error", AssertionError("Server error"),
+                 curl="curl -X GET 'http://x/v1/assistants?page=3&filters=%5B1%5D'")
+    new.record("GET /v1/assistants", "not_a_server_error", AssertionError("Server error"),
+               curl="curl -X GET 'http://x/v1/assistants?per_page=0'")
+    accept = _list(tmp_path, text)
+    accept.settle_result(known)
+    accept.settle_result(new)
+    assert known.findings[0].severity is Severity.KNOWN and known.passed
+    assert new.findings[0].severity is Severity.FAILURE and not new.passed
+    assert [e.severity for e in new.accept_entries] == [Severity.FIXED]
+    assert "request /[?&]filters=/" in new.accept_entries[0].reason
+    # the same from a summary (apigate gate --accept): the finding's curl is kept there too
+    settled = accept.settle_summary(parse_summary({"contract": {"codemie": known.to_summary()}}))
+    assert settled.contract is not None and len(settled.contract["codemie"].known) == 1
 
 
 def test_an_expired_entry_accepts_nothing_and_fails(tmp_path: Path) -> None:
@@ -213,3 +238,16 @@ def test_gate_command_strict_and_accept(tmp_path: Path, monkeypatch: pytest.Monk
     # apigate.toml's [[accept]] tables are the default list
     (tmp_path / "apigate.toml").write_text(both, encoding="utf-8")
     assert main(["gate", str(path)]) == 0
+
+
+def test_a_run_sets_aside_only_what_an_entry_in_force_accepts(tmp_path: Path) -> None:
+    """During a run (RunState.set_aside), an accepted failure is kept aside so that the property tests search on;
+    a failure of an expired entry, or one no entry names, stays with schemathesis and fails."""
+    known = Finding(CHAT, "not_a_server_error", "Server error: 500 Internal Server Error", curl="curl -d x")
+    new = Finding(CHAT, "status_code_conformance", "Undocumented status 418", curl="curl -d x")
+    state = RunState(load_contract("codemie"), {}, accept=_list(tmp_path))
+    assert state.set_aside("codemie", known) and not state.set_aside("codemie", new)
+    assert state.accepted == [known]
+    expired = RunState(load_contract("codemie"), {}, accept=_list(tmp_path, today=dt.date(2027, 1, 1)))
+    assert not expired.set_aside("codemie", known)
+    assert not RunState(load_contract("codemie"), {}).set_aside("codemie", known)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from apigate.contract.assumptions import Mark
+from apigate.contract.assumptions import Mark, operation_pointer
 from apigate.contract.documents import Contract, OperationInfo
 from apigate.contract.envelopes import check_error_body
 from apigate.contract.state import route_missed, stream_check_for
@@ -364,6 +364,18 @@ class Classifier:
         return Classification(Severity.ASSUMPTION, "; ".join(dict.fromkeys(notes)) or _ONLY_ASSUMED)
 
     # -- probes -------------------------------------------------------------------------------------------------
+    def parameter_place(self, operation: str, name: str) -> str | None:
+        """The JSON pointer of the schema of ``operation``'s (``METHOD /path``) own parameter ``name``, for a probe
+        to cite; ``None`` when the contract has no such parameter."""
+        op = self.contract.find_operation(*operation.split(" ", 1)) if " " in operation else None
+        if op is None:
+            return None
+        for i, raw in enumerate(op.definition.get("parameters") or []):
+            param = self.contract.resolve(raw)
+            if isinstance(param, dict) and param.get("name") == name:
+                return f"{operation_pointer(op)}/parameters/{i}/schema"
+        return None
+
     def probe(self, operation: str, error: BaseException, cites: Sequence[str] = (),
               answer: tuple[int, str | None, bytes] | None = None) -> Classification:
         """A probe's failed expectation on ``operation`` (``METHOD /path``), citing the contract places

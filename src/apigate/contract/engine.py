@@ -121,12 +121,15 @@ def _judge_failure(context: Any, failure: Any, case: Any, response: Any) -> bool
     api, state = found
     check = _check_name(failure)
     classification = classifier.schemathesis(api, check, case, response)
-    if classification.severity is Severity.FAILURE:
-        return True
     request = response.request
-    state.warn(Finding(str(case.operation.label), check, _reason(failure),
-                       curl=curl(str(request.method), str(request.url), dict(request.headers), request.body),
-                       detail=str(failure), severity=classification.severity, note=classification.note))
+    finding = Finding(str(case.operation.label), check, _reason(failure),
+                      curl=curl(str(request.method), str(request.url), dict(request.headers), request.body),
+                      detail=str(failure), severity=classification.severity, note=classification.note)
+    if classification.severity is Severity.FAILURE:
+        # an accepted known failure is set aside (settled as known after the run), so that schemathesis, which
+        # reports one failure per check and status, goes on looking for a new one
+        return not state.set_aside(api, finding)
+    state.warn(finding)
     return False
 
 

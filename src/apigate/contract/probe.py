@@ -119,6 +119,13 @@ class Prober:
         return Exchange(method.upper(), str(request.url), sent_headers, request.content or None,
                         response.status_code, response.headers, response.content)
 
+    def parameter_places(self, operation: str, *names: str) -> tuple[str, ...]:
+        """The contract places of ``operation``'s parameters ``names`` (their schemas), for ``check(cites=...)``."""
+        if self.classifier is None:
+            return ()
+        places = (self.classifier.parameter_place(operation, name) for name in names)
+        return tuple(place for place in places if place is not None)
+
     def check(self, operation: str, name: str, action: Callable[[], Exchange | None],
               judge: Callable[[Exchange], None] | None = None, *, cites: Sequence[str] = ()) -> Exchange | None:
         """Run ``action`` (send a request), then ``judge`` it; record one check on ``operation``. ``cites``: the

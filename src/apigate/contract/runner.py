@@ -116,7 +116,7 @@ def run_contract(
         for api in apis:
             if progress is not None:
                 progress(f"apigate contract: {api} ({_base_url(target, api)}), seed {seed}")
-            api_result = _run_api(api, target, max_examples, seed, workers, progress)
+            api_result = _run_api(api, target, max_examples, seed, workers, progress, accept)
             if accept:
                 accept.settle_result(api_result)
             result.apis[api] = api_result
@@ -138,7 +138,7 @@ def _mock_dict(settings: Any) -> dict[str, Any] | None:
 
 
 def _run_api(api: str, target: Target, max_examples: int, seed: int, workers: int,
-             progress: Callable[[str], None] | None) -> ApiResult:
+             progress: Callable[[str], None] | None, accept: AcceptList | None = None) -> ApiResult:
     contract = load_contract(api)
     result = ApiResult(api, _base_url(target, api), seed=seed)
     for op in contract.operations():
@@ -152,15 +152,16 @@ def _run_api(api: str, target: Target, max_examples: int, seed: int, workers: in
             result.duration_s = time.perf_counter() - started
             return result
         stack.callback(fixture.close)
-        state = RunState(contract, stream_check_for(contract), classifier)
+        state = RunState(contract, stream_check_for(contract), classifier, accept=accept or None)
         options = EngineOptions(
             max_examples=max_examples, workers=workers, seed=seed, parameters=fixture.parameters,
             phases=("examples", "coverage", "fuzzing", *(("stateful",) if api in STATEFUL_APIS else ())),
         )
         with activate(api, state):
             run_engine(contract, fixture.base_url, options, fixture.credentials, result, progress=progress)
-        for warning in state.warnings:  # counted by schemathesis as passed checks; recorded here as warnings
-            result.operation(warning.operation).add(warning)
+        # counted by schemathesis as passed checks; recorded here: warnings, and accepted failures (settled later)
+        for finding in (*state.warnings, *state.accepted):
+            result.operation(finding.operation).add(finding)
         if progress is not None:
             progress(f"  {api}: explicit checks")
         probe_auth(prober, contract, state.good, fixture.kits, result.notes)

@@ -18,6 +18,7 @@ from apigate.contract.documents import API_KEY, Contract
 from apigate.contract.streams import ChunkValidator, StreamCheck
 
 if TYPE_CHECKING:
+    from apigate.accept import AcceptList
     from apigate.contract.classify import Classifier
     from apigate.contract.results import Finding
 
@@ -42,11 +43,22 @@ class RunState:
     classifier: Classifier | None = None  # what a check that did not pass means (failure or warning)
     good: dict[str, RecordedRequest] = field(default_factory=dict)  # operation label -> a 2xx request
     warnings: list[Finding] = field(default_factory=list)  # checks schemathesis counts as passed: only warnings
+    accept: AcceptList | None = None  # known failures: set aside during the run, so the search goes on
+    accepted: list[Finding] = field(default_factory=list)  # failures schemathesis counts as passed: accepted ones
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def warn(self, finding: Finding) -> None:
         with self.lock:
             self.warnings.append(finding)
+
+    def set_aside(self, api: str, finding: Finding) -> bool:
+        """Keep ``finding`` (a failure) aside when the accept list accepts it; whether it did."""
+        if self.accept is None or not self.accept.accepts(api, finding.operation, finding.check, finding.reason,
+                                                          finding.curl):
+            return False
+        with self.lock:
+            self.accepted.append(finding)
+        return True
 
     def remember(self, label: str, request: RecordedRequest) -> None:
         with self.lock:

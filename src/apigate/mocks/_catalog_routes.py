@@ -101,7 +101,9 @@ def assistant_routes(cm: CodemieService) -> list[Route]:
     def index(request: Request, caller: Caller) -> Response:
         params = request.query_params
         try:
-            query = parse_list_query(params, validate_sort=not settings.broken("codemie.assistants.sort_unchecked"),
+            validate_sort = not (settings.broken("codemie.assistants.sort_unchecked")
+                                 or settings.alternative("codemie.sort_ignored"))
+            query = parse_list_query(params, validate_sort=validate_sort,
                                      check_page=not settings.broken("codemie.assistants.negative_page_500"),
                                      lenient=settings.alternative("codemie.lenient_list_query"))
         except ValidationFailed as exc:

@@ -98,6 +98,8 @@ ALTERNATIVES: Final[dict[str, str]] = {
                               "backend's model; the contract's enums are assumed)",
     "codemie.lenient_list_query": "GET /v1/assistants answers a negative page or per_page 0 with the first page / "
                                   "the default size, and skips filter values of another type (no 422 / 400)",
+    "codemie.sort_ignored": "GET /v1/assistants ignores sort_by / sort_order it does not know (200), as CodeMie "
+                            "0.16.0 does (current servers answer 422: version-dependent)",
     # Basejump
     "basejump.empty_names": "an empty username or team_name is accepted",
     "basejump.history_items": "chat history items may hold any JSON (content: {})",
