@@ -536,7 +536,8 @@ def _capacity_verdicts(current: LoadDetails, baseline: LoadDetails, thresholds: 
         return [Verdict("capacity", name, "fail", redact(f"capacity {text}"))]
     drop = (base.capacity.value - cur.capacity.value) / base.capacity.value * 100
     if cur.capacity.value >= floor:
-        return [Verdict("capacity", name, "pass", redact(f"capacity {text} ({_pct(-drop)})"))]
+        change = (cur.capacity.value - base.capacity.value) / base.capacity.value * 100
+        return [Verdict("capacity", name, "pass", redact(f"capacity {text} ({_pct(change)})"))]
     if cur.capacity.bound == "at least":
         return [Verdict("capacity", name, "skip",
                         redact(f"capacity {text}: the sweep stopped below the baseline's capacity, raise its levels"))]

@@ -4,7 +4,9 @@ Every run appended by :func:`record_run` keeps its label, pass/fail, the redacte
 statistics and a capped, seeded random subset of its raw samples (what the gate's significance tests need).
 :func:`read_runs` gives the trend; :func:`baseline_from_history` turns "the last N passing runs" into a baseline
 :class:`~apigate.summary.Summary`: per metric, each statistic is the median across those runs, and the raw samples
-are the runs' samples pooled (capped).
+are the runs' samples pooled (capped). When the newest of them is a sweep, the baseline is a sweep too, whose
+capacity is the median of the capacities those runs' sweeps of the same kind (rate or users) found, so that the gate
+holds a sweep to "capacity must not drop" against the history as against a baseline file.
 
 Schema (``PRAGMA user_version = 1``)::
 
@@ -200,10 +202,32 @@ def baseline_from_history(db: str | Path, last_n: int = 5, *, max_samples: int =
     samples = {name: subsample(values, max_samples, seed=0) for name, values in pooled.items()}
     ids = ", ".join(f"#{run.id}" for run in runs)
     source = f"history {db}: median of the last {len(runs)} passing run{'s' if len(runs) != 1 else ''} ({ids})"
+    sweep = _median_sweep(db, [run.id for run in runs])
     return Summary(
         source=source,
         started_at=runs[-1].started_at,
         metrics=metrics,
         samples=samples or None,
         samples_note="" if samples else "no raw samples stored for these runs",
+        raw={"sweep": sweep} if sweep is not None else {},
     )
+
+
+def _median_sweep(db: str | Path, run_ids: Sequence[int]) -> dict[str, Any] | None:
+    """A sweep block whose capacity is the median over the runs' sweeps of the newest sweep's kind; ``None`` when
+    the newest run is not a sweep. Sweeps that found no capacity (no level met the SLOs) count as none."""
+    with _connect(db, create=False) as conn:
+        sweeps = []
+        for run_id in run_ids:
+            row = conn.execute("SELECT summary FROM runs WHERE id = ?", (run_id,)).fetchone()
+            block = json.loads(row[0]).get("sweep") if row else None
+            sweeps.append(block if isinstance(block, dict) else None)
+    newest = sweeps[-1] if sweeps else None
+    if newest is None:
+        return None
+    kind = newest.get("by", "rate")
+    found = [float(value) for block in sweeps if block is not None and block.get("by", "rate") == kind
+             and isinstance(value := (block.get("capacity") or {}).get("value"), int | float)]
+    return {"by": kind, "unit": newest.get("unit", "requests/s"), "levels": [],
+            "capacity": {"value": median(found) if found else None,
+                         "bound": f"median of {len(found)} sweep{'s' if len(found) != 1 else ''} in the history"}}

@@ -126,6 +126,8 @@ class Capacity:
             return f"below {format_level(self.first_fail)} {unit} (no level met the SLOs)"
         if self.bound == "at least":
             return f"at least {format_level(self.value)} {unit} (every level met the SLOs)"
+        if self.bound.startswith("median"):  # a baseline from the history: "median of 3 sweeps"
+            return f"{format_level(self.value)} {unit} ({self.bound})"
         passed, failed = format_level(self.last_pass), format_level(self.first_fail)
         return f"{format_level(self.value)} {unit} (passed {passed}, failed {failed})"
 

@@ -13,6 +13,7 @@ import pytest
 
 from apigate.errors import UsageError
 from apigate.gate import Limit, default_thresholds, evaluate, parse_limit, parse_thresholds
+from apigate.history import baseline_from_history, record_run
 from apigate.loadrun import LoadOptions, sweep
 from apigate.loadrun.runner import LoadResult
 from apigate.loadsummary import load_details
@@ -189,3 +190,36 @@ def test_what_was_measured_is_kept_when_a_sweep_is_cut_short(tmp_path: Path, fak
     with pytest.raises(ConfigError):
         sweep.run_sweep(options((100, 300)), tmp_path / "c")
     assert load_summary(tmp_path / "c").raw["sweep"]["levels"][0]["level"] == 100
+
+
+def test_capacity_rule_against_the_history(tmp_path: Path, fake: FakeLevels) -> None:
+    sweep.run_sweep(options((100, 150, 250)), tmp_path / "current")
+    current = load_summary(tmp_path / "current")  # capacity 200
+    doc = json.loads((tmp_path / "current" / "summary.json").read_text())
+    db = tmp_path / "history.sqlite"
+
+    def record(capacity: float | None, by: str = "rate") -> None:
+        doc["sweep"]["by"] = by
+        doc["sweep"]["capacity"] = {"value": capacity, "bound": "between", "last_pass": capacity,
+                                    "first_fail": None}
+        record_run(db, doc, {}, "release", True)
+
+    # sweeps of users, and a sweep that found no capacity, do not count; the rate sweeps' median is 250
+    for capacity, by in ((240.0, "rate"), (90.0, "users"), (None, "rate"), (250.0, "rate"), (260.0, "rate")):
+        record(capacity, by)
+    baseline = baseline_from_history(db, 10)
+    assert baseline is not None
+    result = evaluate(current, default_thresholds(), baseline)
+    [verdict] = [v for v in result.verdicts if v.kind == "capacity"]
+    assert verdict.status == "fail", verdict.message
+    assert "against the baseline's 250 requests/s (median of 3 sweeps in the history): dropped 20.0%" in \
+        verdict.message
+    assert not [v for v in result.verdicts if v.kind == "regression"]
+    # the last three runs: none found, 250, 260 -> median 255
+    last_three = baseline_from_history(db, 3)
+    assert last_three is not None and load_details(last_three).sweep is not None
+    assert load_details(last_three).sweep.capacity.value == 255.0  # type: ignore[union-attr]
+    # when the newest run is a closed-loop run, the baseline is no sweep (its metrics are compared instead)
+    record_run(db, {k: v for k, v in doc.items() if k != "sweep"}, {}, "closed", True)
+    newest_closed = baseline_from_history(db, 3)
+    assert newest_closed is not None and load_details(newest_closed).sweep is None
