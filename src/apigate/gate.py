@@ -28,7 +28,7 @@ from apigate.errors import ConfigError
 from apigate.loadsummary import DEFAULT_HOLD, HoldPolicy, LoadDetails, held_problems, load_details
 from apigate.redact import redact
 from apigate.stats import bootstrap_quantile_diff, mann_whitney_u, subsample
-from apigate.summary import STATS, ApiContract, Summary
+from apigate.summary import STATS, ApiContract, Summary, finite_number
 
 __all__ = [
     "Comparison",
@@ -166,7 +166,7 @@ def _build(data: dict[str, Any], base: Thresholds | None, source: str) -> Thresh
         if value is False:
             failure_rate.pop(key, None)
             continue
-        rate = _float(value, f"failure_rate.{key}")
+        rate = finite_number(value, f"failure_rate.{key}")
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"failure_rate.{key} must be a fraction between 0 and 1 (0.01 = 1 %), not {value!r}")
         failure_rate[key] = rate
@@ -179,7 +179,7 @@ def _build(data: dict[str, Any], base: Thresholds | None, source: str) -> Thresh
     bad = [s for s in statistics if s not in _QUANTILES]
     if bad or not statistics:
         raise ValueError(f"regression.statistics must be a non-empty list of {', '.join(_QUANTILES)}")
-    alpha = _float(reg.get("alpha", policy.alpha), "regression.alpha")
+    alpha = finite_number(reg.get("alpha", policy.alpha), "regression.alpha")
     if not 0.0 < alpha < 0.5:
         raise ValueError("regression.alpha must be between 0 and 0.5 (e.g. 0.01)")
     policy = RegressionPolicy(
@@ -205,7 +205,7 @@ def _load_sections(data: Mapping[str, Any], base: Thresholds | None) -> tuple[bo
     must_hold = _bool(load["must_hold"], "load.must_hold") if "must_hold" in load else defaults.load_must_hold
     fractions = {}
     for key in ("max_late_fraction", "min_active_fraction"):
-        value = _float(load.get(key, getattr(defaults.hold, key)), f"load.{key}")
+        value = finite_number(load.get(key, getattr(defaults.hold, key)), f"load.{key}")
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"load.{key} must be a fraction between 0 and 1, not {value!r}")
         fractions[key] = value
@@ -272,14 +272,8 @@ def _bool(value: Any, what: str) -> bool:
     return value
 
 
-def _float(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number, not {value!r}")
-    return float(value)
-
-
 def _nonneg(value: Any, what: str) -> float:
-    number = _float(value, what)
+    number = finite_number(value, what)
     if number < 0:
         raise ValueError(f"{what} must not be negative")
     return number

@@ -19,13 +19,12 @@ Blocks (all optional)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from apigate.errors import DocumentError
-from apigate.summary import Summary, parse_summary
+from apigate.summary import Summary, finite_number, parse_summary
 
 __all__ = [
     "DEFAULT_HOLD",
@@ -223,7 +222,7 @@ def load_details(summary: Summary) -> LoadDetails:
             model=str(data.get("model") or summary.settings.get("model") or "closed"),
             open_model=_open_model(data.get("open_model")),
             users=_users(data.get("users")),
-            window_s=_num((data.get("latency_timeline") or {}).get("window_s", 0.0), "latency_timeline.window_s"),
+            window_s=finite_number((data.get("latency_timeline") or {}).get("window_s", 0.0), "latency_timeline.window_s"),
             latency=_latency(data.get("latency_timeline")),
             phases=tuple(_phase(p, f"phases[{i}]") for i, p in enumerate(_list(data.get("phases"), "phases"))),
             sweep=_sweep(data.get("sweep"), summary.source),
@@ -237,12 +236,12 @@ def _open_model(value: Any) -> OpenModel | None:
         return None
     v = _map(value, "open_model")
     return OpenModel(
-        rate=_num(v["rate"], "open_model.rate"), arrivals=str(v.get("arrivals", "constant")),
+        rate=finite_number(v["rate"], "open_model.rate"), arrivals=str(v.get("arrivals", "constant")),
         pool=int(v.get("pool", 0)), sent=int(v.get("sent", 0)), unsent=int(v.get("unsent", 0)),
         late=int(v.get("late", 0)), late_no_free_user=int(v.get("late_no_free_user", 0)),
-        late_after_ms=_num(v.get("late_after_ms", 10.0), "open_model.late_after_ms"),
-        worst_lateness_ms=_num(v.get("worst_lateness_ms", 0.0), "open_model.worst_lateness_ms"),
-        warm_up_s=None if v.get("warm_up_s") is None else _num(v["warm_up_s"], "open_model.warm_up_s"),
+        late_after_ms=finite_number(v.get("late_after_ms", 10.0), "open_model.late_after_ms"),
+        worst_lateness_ms=finite_number(v.get("worst_lateness_ms", 0.0), "open_model.worst_lateness_ms"),
+        warm_up_s=None if v.get("warm_up_s") is None else finite_number(v["warm_up_s"], "open_model.warm_up_s"),
     )
 
 
@@ -255,7 +254,7 @@ def _users(value: Any) -> Users | None:
                                                                                          "users.timeline"))
     stopped = tuple(StoppedUsers(str(s["user"]), str(s["reason"]), int(s["count"]))
                     for s in _list(v.get("stopped"), "users.stopped"))
-    return Users(int(v.get("requested", 0)), None if fraction is None else _num(fraction, "users.active_fraction"),
+    return Users(int(v.get("requested", 0)), None if fraction is None else finite_number(fraction, "users.active_fraction"),
                  timeline, stopped)
 
 
@@ -271,8 +270,8 @@ def _phase(value: Any, where: str) -> Phase:
     v = _map(value, where)
     metrics = {str(m): {str(k): float(x) for k, x in _map(stats, f"{where}.metrics").items()}
                for m, stats in _map(v.get("metrics", {}), f"{where}.metrics").items()}
-    return Phase(str(v["label"]), _num(v["start_s"], f"{where}.start_s"), _num(v["end_s"], f"{where}.end_s"),
-                 int(v.get("requests", 0)), int(v.get("failures", 0)), _num(v.get("rps", 0.0), f"{where}.rps"),
+    return Phase(str(v["label"]), finite_number(v["start_s"], f"{where}.start_s"), finite_number(v["end_s"], f"{where}.end_s"),
+                 int(v.get("requests", 0)), int(v.get("failures", 0)), finite_number(v.get("rps", 0.0), f"{where}.rps"),
                  metrics)
 
 
@@ -284,26 +283,26 @@ def _sweep(value: Any, source: str) -> Sweep | None:
     for i, raw in enumerate(_list(v.get("levels"), "sweep.levels")):
         lv = _map(raw, f"sweep.levels[{i}]")
         levels.append(SweepLevel(
-            level=_num(lv["level"], f"sweep.levels[{i}].level"), refinement=bool(lv.get("refinement", False)),
-            start_s=_num(lv.get("start_s", 0.0), "start_s"), duration_s=_num(lv.get("duration_s", 0.0), "duration_s"),
+            level=finite_number(lv["level"], f"sweep.levels[{i}].level"), refinement=bool(lv.get("refinement", False)),
+            start_s=finite_number(lv.get("start_s", 0.0), "start_s"), duration_s=finite_number(lv.get("duration_s", 0.0), "duration_s"),
             passed=bool(lv["passed"]), bad=bool(lv.get("bad", False)), held=bool(lv.get("held", True)),
             violations=tuple(str(x) for x in _list(lv.get("violations"), "violations")),
-            throughput_rps=_num(lv.get("throughput_rps", 0.0), "throughput_rps"),
-            goodput_rps=_num(lv.get("goodput_rps", 0.0), "goodput_rps"),
-            goodput_share=_num(lv.get("goodput_share", 0.0), "goodput_share"),
+            throughput_rps=finite_number(lv.get("throughput_rps", 0.0), "throughput_rps"),
+            goodput_rps=finite_number(lv.get("goodput_rps", 0.0), "goodput_rps"),
+            goodput_share=finite_number(lv.get("goodput_share", 0.0), "goodput_share"),
             summary=parse_summary(lv, source=f"{source} level {lv['level']}"),
         ))
     cap = _map(v.get("capacity", {}), "sweep.capacity")
     capacity = Capacity(
-        value=None if cap.get("value") is None else _num(cap["value"], "sweep.capacity.value"),
+        value=None if cap.get("value") is None else finite_number(cap["value"], "sweep.capacity.value"),
         bound=str(cap.get("bound", "between")),
-        last_pass=None if cap.get("last_pass") is None else _num(cap["last_pass"], "sweep.capacity.last_pass"),
-        first_fail=None if cap.get("first_fail") is None else _num(cap["first_fail"], "sweep.capacity.first_fail"),
+        last_pass=None if cap.get("last_pass") is None else finite_number(cap["last_pass"], "sweep.capacity.last_pass"),
+        first_fail=None if cap.get("first_fail") is None else finite_number(cap["first_fail"], "sweep.capacity.first_fail"),
     )
-    limits = tuple(SloLimit(str(x["metric"]), str(x["stat"]), str(x["op"]), _num(x["value"], "sweep.limits.value"))
+    limits = tuple(SloLimit(str(x["metric"]), str(x["stat"]), str(x["op"]), finite_number(x["value"], "sweep.limits.value"))
                    for x in _list(v.get("limits"), "sweep.limits"))
     return Sweep(str(v.get("by", "rate")), str(v.get("unit", "requests/s")),
-                 _num(v.get("level_duration_s", 0.0), "sweep.level_duration_s"),
+                 finite_number(v.get("level_duration_s", 0.0), "sweep.level_duration_s"),
                  tuple(str(s) for s in _list(v.get("slos"), "sweep.slos")), tuple(levels), capacity,
                  None if v.get("stopped_early") is None else str(v["stopped_early"]), limits)
 
@@ -320,12 +319,6 @@ def _list(value: Any, what: str) -> Sequence[Any]:
     if not isinstance(value, list):
         raise ValueError(f"{what} must be a list")
     return value
-
-
-def _num(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number, not {value!r}")
-    return float(value)
 
 
 def format_level(value: float | None) -> str:

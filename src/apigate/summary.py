@@ -32,6 +32,7 @@ __all__ = [
     "MetricStats",
     "RequestStats",
     "Summary",
+    "finite_number",
     "load_samples",
     "load_summary",
     "parse_summary",
@@ -244,7 +245,7 @@ def parse_summary(
                 str(name),
                 _int(value.get("count", 0), f"requests.{name}.count"),
                 _int(value.get("failures", 0), f"requests.{name}.failures"),
-                _num(value.get("rps", 0.0), f"requests.{name}.rps"),
+                finite_number(value.get("rps", 0.0), f"requests.{name}.rps"),
             )
             for name, value in _mapping(data.get("requests", {}), "requests").items()
             if _mapping(value, f"requests.{name}") is not None
@@ -266,7 +267,7 @@ def parse_summary(
             raise ValueError("samples must be a file name")
         target = {str(k): str(v) for k, v in _mapping(data.get("target", {}), "target").items()}
         settings = dict(_mapping(data.get("settings") or {}, "settings"))
-        duration = _num(data.get("duration_s", 0.0), "duration_s")
+        duration = finite_number(data.get("duration_s", 0.0), "duration_s")
     except ValueError as exc:
         raise DocumentError(f"{where}: {exc}") from None
     return Summary(
@@ -299,7 +300,7 @@ def _metric(name: str, value: Any) -> MetricStats:
     stats: dict[str, float | None] = {}
     for key in STATS[1:]:
         raw = value.get(key)
-        stats[key] = None if raw is None or count == 0 else _num(raw, f"metrics.{name}.{key}")
+        stats[key] = None if raw is None or count == 0 else finite_number(raw, f"metrics.{name}.{key}")
     return MetricStats(name=name, unit=str(value.get("unit", "ms")), count=count, **stats)
 
 
@@ -357,7 +358,8 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
-def _num(value: Any, what: str) -> float:
+def finite_number(value: Any, what: str) -> float:
+    """``value`` as a float when it is a finite JSON/TOML number (not a boolean); ``ValueError`` naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{what} must be a number, not {value!r}")
     return float(value)
