@@ -3,7 +3,8 @@
 * **HTTP layer** — a framework or transport status (400, 405, 413, 414, 431) without the service's own error body,
   for a request whose method, path or headers the contract does not declare: the service never saw the request
   (uvicorn's plain-text 400 for a header it cannot parse, FastAPI's ``405 {"detail": ...}`` for an undeclared
-  method). At most a warning.
+  method); and a 404 or 405 for a method the contract does not declare, whatever its body (the server's routing).
+  At most a warning.
 * **Assumption** — the same request and response are judged again against the *relaxed* contract
   (:func:`apigate.contract.assumptions.relax`: every ``x-apigate-assumed`` constraint removed). When the pinned
   contract rejects them and the relaxed one does not, only assumptions were broken: a warning naming them.
@@ -36,6 +37,9 @@ __all__ = ["FAILURE", "FRAMEWORK_STATUSES", "BodyMismatch", "Classification", "C
            "well_formed_headers"]
 
 FRAMEWORK_STATUSES: Final = frozenset({400, 405, 413, 414, 431})
+# a server's routing refusing a method the contract does not declare for the path, whatever body it carries
+# (Keycloak's JAX-RS routing: {"error": "HTTP 405 Method Not Allowed"} without Allow, and 404 on the discovery path)
+_ROUTING_STATUSES: Final = frozenset({404, 405})
 # headers a client or the transport sets on any request (the contract need not declare them)
 _STANDARD_HEADERS: Final = frozenset({"content-type", "accept", "authorization"})
 # headers that frame the message: a generated value would make the request malformed at the HTTP level
@@ -424,6 +428,12 @@ class Classifier:
     def http_layer(self, api: str, case: Any, response: Any) -> Classification | None:
         """An answer from below the service to something the contract does not declare (see the module)."""
         status = int(response.status_code)
+        method = str(response.request.method).upper()
+        path = str(case.operation.path)
+        method_undeclared = self.contract.find_operation(method, path) is None
+        if method_undeclared and status in _ROUTING_STATUSES:
+            return Classification(Severity.HTTP_LAYER, f"{status} for method {method}, which the contract does not "
+                                                       f"declare here: the routing layer's answer, not the service's")
         if status not in FRAMEWORK_STATUSES:
             return None
         try:
@@ -431,11 +441,7 @@ class Classifier:
             return None  # the service's own error body: the service answered
         except ContractViolation:
             pass
-        undeclared = []
-        method = str(response.request.method).upper()
-        path = str(case.operation.path)
-        if self.contract.find_operation(method, path) is None:
-            undeclared.append(f"method {method}")
+        undeclared = [f"method {method}"] if method_undeclared else []
         if route_missed(case.path_parameters):
             undeclared.append("a path no route matches")
         op = self.contract.find_operation(str(case.operation.method), path)
@@ -447,19 +453,6 @@ class Classifier:
             return None
         return Classification(Severity.HTTP_LAYER, f"{status} without the service's error body, for "
                                                    f"{' and '.join(undeclared)} the contract does not declare")
-
-    def undeclared_method(self, case: Any, response: Any) -> Classification | None:
-        """A 404 or a 405 without ``Allow`` for a method the contract does not declare (schemathesis'
-        ``unsupported_method``): the answer of the server's routing, whatever body it carries (Keycloak's JAX-RS
-        routing sends its own ``{"error": "HTTP 405 Method Not Allowed"}`` without ``Allow``, and a 404 on the
-        discovery path). Any other answer to an undeclared method stays a failure."""
-        status = int(response.status_code)
-        method = str(response.request.method).upper()
-        if status not in (404, 405) or self.contract.find_operation(method, str(case.operation.path)) is not None:
-            return None
-        answer = "405 without an Allow header" if status == 405 else "404"
-        return Classification(Severity.HTTP_LAYER, f"{answer} for method {method}, which the contract does not "
-                                                   f"declare here: the routing layer's answer, not the service's")
 
     def declared_headers(self, op: OperationInfo) -> set[str]:
         """Header names a request to ``op`` may carry: its header parameters, API-key headers, standard ones."""
@@ -477,8 +470,6 @@ class Classifier:
     def schemathesis(self, api: str, check: str, case: Any, response: Any) -> Classification:
         """What schemathesis' (or apigate's) check ``check`` failing on ``case`` / ``response`` means."""
         found = self.http_layer(api, case, response)
-        if found is None and check == "unsupported_method":
-            found = self.undeclared_method(case, response)
         if found is not None:
             return found
         op = self.contract.find_operation(str(case.operation.method), str(case.operation.path))
